@@ -1,0 +1,555 @@
+/*
+ * ritra: command-line client for the ritra case-exchange server, built on
+ * libritra alone. Each subcommand is one row of the commands[] table:
+ * adding one means writing its handler and its help text.
+ *
+ * Exit status (scripts depend on these; --help prints the same list):
+ *   0  success
+ *   1  the server answered with an error status
+ *   2  usage error (bad flags, missing address, unreadable local files)
+ *   3  unauthenticated: the server refused the client certificate
+ *   4  connection, TLS or timeout failure; retrying later may help
+ *   5  internal or protocol error
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "ritra.h"
+#include "ritra_config.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_STATUS = 1,
+    EXIT_USAGE = 2,
+    EXIT_UNAUTH = 3,
+    EXIT_TRANSPORT = 4,
+    EXIT_INTERNAL = 5,
+};
+
+#define MAX_PING_COUNT 1000000L
+#define MAX_TIMEOUT_MS 86400000L
+
+struct cli {
+    struct ritra_opts opts;
+    int json;
+};
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *g, int argc, char **argv);
+    const char *synopsis; /* flags after the name */
+    const char *summary;  /* one line for the command list */
+    const char *help;     /* the command's own flags */
+};
+
+static const struct command *find_command(const char *name);
+
+/* ---- output helpers ---- */
+
+/* Server-supplied text reaches a terminal: keep control characters out. */
+static const char *clean(char *buf, size_t size, const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+        buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+static double elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static int exit_for(int code)
+{
+    switch (code) {
+    case RITRA__STATUS_CODE__UNAUTHENTICATED:
+        return EXIT_UNAUTH;
+    case RITRA_E_CONNECT:
+    case RITRA_E_TLS:
+    case RITRA_E_TIMEOUT:
+    case RITRA_E_CLOSED:
+        return EXIT_TRANSPORT;
+    case RITRA_E_USAGE:
+        return EXIT_USAGE;
+    default:
+        return code > RITRA__STATUS_CODE__OK && code < RITRA_E_CONNECT ? EXIT_STATUS
+                                                                       : EXIT_INTERNAL;
+    }
+}
+
+/* Prints "ritra: CODE: message" and the field details; returns the exit code. */
+static int report(const struct ritra_error *err)
+{
+    const char *line = err->details;
+
+    fprintf(stderr, "ritra: %s: %s\n", ritra_status_name(err->code), err->message);
+    while (*line != '\0') {
+        const char *nl = strchr(line, '\n');
+        int len = nl ? (int)(nl - line) : (int)strlen(line);
+
+        fprintf(stderr, "  %.*s\n", len, line);
+        line += len + (nl != NULL);
+    }
+    return exit_for(err->code);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "ritra: <message>" and a pointer to --help; returns EXIT_USAGE. */
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("ritra: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'ritra --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int print_version(void)
+{
+    printf("ritra %s (protocol %u)\n", RITRA_VERSION, RITRA_PROTOCOL_VERSION);
+    return EXIT_OK;
+}
+
+/* Prints obj as one line on stdout and releases it. */
+static int print_json(struct json_object *obj)
+{
+    const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
+    int rc = s != NULL && puts(s) >= 0 ? EXIT_OK : EXIT_INTERNAL;
+
+    json_object_put(obj);
+    return rc;
+}
+
+static struct json_object *json_ms(double ms)
+{
+    char buf[32];
+
+    /* json-c prints doubles with 17 digits; microseconds are plenty. */
+    snprintf(buf, sizeof(buf), "%.3f", ms);
+    return json_object_new_double_s(ms, buf);
+}
+
+/* ---- flags ---- */
+
+enum {
+    OPT_ADDR = 1000,
+    OPT_CA,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_ACTOR,
+    OPT_TIMEOUT,
+    OPT_JSON,
+    OPT_HELP,
+    OPT_VERSION,
+};
+
+static const struct option global_options[] = {
+    {"addr", required_argument, NULL, OPT_ADDR},
+    {"ca", required_argument, NULL, OPT_CA},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"actor", required_argument, NULL, OPT_ACTOR},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+};
+
+#define N_GLOBAL  (sizeof(global_options) / sizeof(global_options[0]))
+#define MAX_LOCAL 16
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/*
+ * getopt_long over a command's own flags plus the global ones, so global
+ * flags work before or after the command name. Global flags are applied to
+ * g here. Returns a command flag's val, -1 at the end of the flags, OPT_HELP
+ * or OPT_VERSION for the caller to act on, or '?' after printing an error.
+ */
+static int cli_getopt(struct cli *g, int argc, char **argv, const char *shortopts,
+                      const struct option *local)
+{
+    struct option all[N_GLOBAL + MAX_LOCAL + 1];
+    size_t n = 0;
+
+    for (; local != NULL && local[n].name != NULL && n < MAX_LOCAL; n++)
+        all[n] = local[n];
+    memcpy(all + n, global_options, sizeof(global_options));
+    memset(all + n + N_GLOBAL, 0, sizeof(all[0]));
+    opterr = 0;
+    for (;;) {
+        int ch = getopt_long(argc, argv, shortopts, all, NULL);
+        long ms;
+
+        switch (ch) {
+        case OPT_ADDR:
+            g->opts.addr = optarg;
+            break;
+        case OPT_CA:
+            g->opts.ca_file = optarg;
+            break;
+        case OPT_CERT:
+            g->opts.cert_file = optarg;
+            break;
+        case OPT_KEY:
+            g->opts.key_file = optarg;
+            break;
+        case OPT_ACTOR:
+            g->opts.actor = optarg;
+            break;
+        case OPT_JSON:
+            g->json = 1;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_long(optarg, 1, MAX_TIMEOUT_MS, &ms) < 0) {
+                usage_error("--timeout wants milliseconds between 1 and 86400000, not \"%s\"",
+                            optarg);
+                return '?';
+            }
+            g->opts.connect_timeout_ms = (int)ms;
+            g->opts.io_timeout_ms = (int)ms;
+            break;
+        case ':':
+            usage_error("%s needs a value", argv[optind - 1]);
+            return '?';
+        case '?':
+            usage_error("unknown flag %s", argv[optind - 1]);
+            return '?';
+        default:
+            return ch;
+        }
+    }
+}
+
+/* ---- help ---- */
+
+static void print_usage(FILE *f)
+{
+    fputs("usage: ritra [flags] COMMAND [command flags]\n"
+          "\n"
+          "Talks to a ritra case-exchange server over mutual TLS.\n"
+          "\n"
+          "Commands:\n",
+          f);
+    for (const struct command *c = find_command(NULL); c->name != NULL; c++) {
+        char head[64];
+
+        snprintf(head, sizeof(head), "%s %s", c->name, c->synopsis);
+        fprintf(f, "  %-20s %s\n", head, c->summary);
+    }
+    fputs("  help [COMMAND]       show this text or a command's flags\n"
+          "\n"
+          "Flags (also accepted after the command):\n"
+          "  --addr HOST:PORT   server address, [v6addr]:port for IPv6   ($RITRA_ADDR)\n"
+          "  --ca FILE          CA bundle the server certificate must chain to, PEM\n"
+          "                                                             ($RITRA_CA)\n"
+          "  --cert FILE        client certificate, PEM                  ($RITRA_CERT)\n"
+          "  --key FILE         client private key, unencrypted PEM      ($RITRA_KEY)\n"
+          "  --actor NAME       person on whose behalf the agency acts   ($RITRA_ACTOR,\n"
+          "                                                              else $USER)\n"
+          "  --timeout MS       connect and I/O timeout in milliseconds\n"
+          "                     (default 10000 to connect, 30000 per call)\n"
+          "  --json             print the result as one JSON object\n"
+          "  --help, --version\n"
+          "\n"
+          "Exit status:\n"
+          "  0  success\n"
+          "  1  the server answered with an error status\n"
+          "  2  usage error\n"
+          "  3  unauthenticated: the server refused the client certificate\n"
+          "  4  connection, TLS or timeout failure; retrying later may help\n"
+          "  5  internal or protocol error\n",
+          f);
+}
+
+static int print_command_help(const struct command *c)
+{
+    printf("usage: ritra [flags] %s %s\n\n%s\n%s", c->name, c->synopsis, c->summary, c->help);
+    puts("\nGlobal flags and exit status: ritra --help");
+    return EXIT_OK;
+}
+
+/* ---- connecting ---- */
+
+static const char *empty_to_null(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+static struct ritra_conn *cli_connect(struct cli *g, int *exit_code)
+{
+    struct ritra_error err;
+    struct ritra_conn *c;
+
+    /* An empty flag or variable means "not set" (e.g. --cert "" to try
+     * without a client certificate). */
+    g->opts.cert_file = empty_to_null(g->opts.cert_file);
+    g->opts.key_file = empty_to_null(g->opts.key_file);
+    g->opts.actor = empty_to_null(g->opts.actor);
+    if (g->opts.addr == NULL || g->opts.addr[0] == '\0') {
+        *exit_code = usage_error("no server address: use --addr or set RITRA_ADDR");
+        return NULL;
+    }
+    if (g->opts.ca_file == NULL || g->opts.ca_file[0] == '\0') {
+        *exit_code = usage_error("no CA bundle: use --ca or set RITRA_CA");
+        return NULL;
+    }
+    c = ritra_connect(&g->opts, &err);
+    if (c == NULL)
+        *exit_code = report(&err);
+    return c;
+}
+
+/* ---- ping ---- */
+
+static int ping_once(struct cli *g, struct ritra_conn *c)
+{
+    struct ritra_ping_result r;
+    struct ritra_error err;
+    struct timespec t0, t1;
+    const char *kind;
+    double rtt;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (ritra_ping(c, &r, &err) < 0)
+        return report(&err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    rtt = elapsed_ms(&t0, &t1);
+    kind = ritra_agency_kind_name(r.agency.kind);
+    if (g->json) {
+        struct json_object *o = json_object_new_object(), *a = json_object_new_object();
+
+        json_object_object_add(a, "code", json_object_new_string(r.agency.code));
+        json_object_object_add(a, "name", json_object_new_string(r.agency.name));
+        json_object_object_add(a, "kind", json_object_new_string(kind));
+        json_object_object_add(a, "cert_fingerprint", json_object_new_string(r.agency.fingerprint));
+        json_object_object_add(o, "agency", a);
+        json_object_object_add(o, "server_version", json_object_new_string(r.server_version));
+        json_object_object_add(o, "protocol_version", json_object_new_int64(r.protocol_version));
+        json_object_object_add(o, "server_time_ms", json_object_new_int64(r.server_time_ms));
+        json_object_object_add(o, "rtt_ms", json_ms(rtt));
+        return print_json(o);
+    } else {
+        char code[sizeof(r.agency.code)], name[sizeof(r.agency.name)];
+        char fp[sizeof(r.agency.fingerprint)], ver[sizeof(r.server_version)];
+
+        printf("agency %s (%s, %s) fingerprint %s server %s protocol %u rtt %.1f ms\n",
+               clean(code, sizeof(code), r.agency.code), clean(name, sizeof(name), r.agency.name),
+               kind, clean(fp, sizeof(fp), r.agency.fingerprint),
+               clean(ver, sizeof(ver), r.server_version), r.protocol_version, rtt);
+        return EXIT_OK;
+    }
+}
+
+static int ping_many(struct cli *g, struct ritra_conn *c, size_t n)
+{
+    Ritra__PingRequest ping = RITRA__PING_REQUEST__INIT;
+    Ritra__Request init = RITRA__REQUEST__INIT;
+    Ritra__Request *reqs = calloc(n, sizeof(*reqs));
+    Ritra__Request **ptrs = calloc(n, sizeof(*ptrs));
+    Ritra__Response **resps = calloc(n, sizeof(*resps));
+    struct ritra_error err, first = {0};
+    struct timespec t0, t1;
+    size_t ok = 0;
+    double ms;
+    int rc = EXIT_INTERNAL;
+
+    if (reqs == NULL || ptrs == NULL || resps == NULL) {
+        fputs("ritra: NOMEM: out of memory\n", stderr);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        reqs[i] = init;
+        reqs[i].op_case = RITRA__REQUEST__OP_PING;
+        reqs[i].ping = &ping;
+        ptrs[i] = &reqs[i];
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (ritra_call_batch(c, ptrs, n, resps, &err) < 0) {
+        rc = report(&err);
+        goto done;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = elapsed_ms(&t0, &t1);
+    for (size_t i = 0; i < n; i++) {
+        if (resps[i]->status->code == RITRA__STATUS_CODE__OK)
+            ok++;
+        else if (first.code == 0)
+            ritra_error_from_status(resps[i]->status, &first);
+    }
+    if (g->json) {
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
+        json_object_object_add(o, "ok", json_object_new_int64((int64_t)ok));
+        json_object_object_add(o, "elapsed_ms", json_ms(ms));
+        json_object_object_add(o, "per_second", json_ms(ms > 0 ? (double)n * 1e3 / ms : 0));
+        rc = print_json(o);
+    } else {
+        printf("%zu pings in %.1f ms (%.0f per second), %zu OK\n", n, ms,
+               ms > 0 ? (double)n * 1e3 / ms : 0.0, ok);
+        rc = EXIT_OK;
+    }
+    if (first.code != 0)
+        rc = report(&first);
+done:
+    for (size_t i = 0; resps != NULL && i < n; i++)
+        ritra__response__free_unpacked(resps[i], NULL);
+    free(resps);
+    free(ptrs);
+    free(reqs);
+    return rc;
+}
+
+static int cmd_ping(struct cli *g, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"count", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    struct ritra_conn *c;
+    long count = 0;
+    int ch, rc = EXIT_INTERNAL;
+
+    while ((ch = cli_getopt(g, argc, argv, ":", options)) != -1) {
+        switch (ch) {
+        case 'n':
+            if (parse_long(optarg, 1, MAX_PING_COUNT, &count) < 0)
+                return usage_error("--count wants a number from 1 to 1000000, not \"%s\"", optarg);
+            break;
+        case OPT_HELP:
+            return print_command_help(find_command("ping"));
+        case OPT_VERSION:
+            return print_version();
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return usage_error("ping takes no arguments, got \"%s\"", argv[optind]);
+    c = cli_connect(g, &rc);
+    if (c == NULL)
+        return rc;
+    rc = count > 0 ? ping_many(g, c, (size_t)count) : ping_once(g, c);
+    ritra_close(c);
+    return rc;
+}
+
+/* ---- commands ---- */
+
+static const struct command commands[] = {
+    {"ping", cmd_ping, "[--count N]", "show which agency the server takes us for, and the latency",
+     "\n"
+     "Without flags, sends one ping and prints the agency the server matched our\n"
+     "certificate to, the server version and the round-trip time.\n"
+     "\n"
+     "  --count N   send N pings pipelined on one connection and print the count,\n"
+     "              the elapsed time and how many were answered OK\n"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* NULL returns the whole table. */
+static const struct command *find_command(const char *name)
+{
+    if (name == NULL)
+        return commands;
+    for (const struct command *c = commands; c->name != NULL; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const struct command *c;
+
+    if (argc < 2) {
+        print_usage(stdout);
+        return EXIT_OK;
+    }
+    c = find_command(argv[1]);
+    if (c == NULL)
+        return usage_error("no command \"%s\"", argv[1]);
+    return print_command_help(c);
+}
+
+/* The audit trail needs a person: $RITRA_ACTOR, else the login name. */
+static const char *default_actor(void)
+{
+    const char *a = getenv("RITRA_ACTOR");
+    const struct passwd *pw;
+
+    if (a == NULL || a[0] == '\0')
+        a = getenv("USER");
+    if (a != NULL && a[0] != '\0')
+        return a;
+    pw = getpwuid(getuid());
+    return pw != NULL ? pw->pw_name : NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli g = {0};
+    const struct command *cmd;
+    int ch;
+
+    g.opts.addr = getenv("RITRA_ADDR");
+    g.opts.ca_file = getenv("RITRA_CA");
+    g.opts.cert_file = getenv("RITRA_CERT");
+    g.opts.key_file = getenv("RITRA_KEY");
+    g.opts.actor = default_actor();
+
+    /* "+": stop at the command name; its flags are parsed by the command. */
+    while ((ch = cli_getopt(&g, argc, argv, "+:", NULL)) != -1) {
+        switch (ch) {
+        case OPT_HELP:
+            print_usage(stdout);
+            return EXIT_OK;
+        case OPT_VERSION:
+            return print_version();
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
+    argc -= optind;
+    argv += optind;
+    if (strcmp(argv[0], "help") == 0)
+        return cmd_help(argc, argv);
+    cmd = find_command(argv[0]);
+    if (cmd == NULL)
+        return usage_error("unknown command \"%s\"", argv[0]);
+    optind = 0; /* GNU getopt: start over on the command's own arguments */
+    return cmd->run(&g, argc, argv);
+}

@@ -1,0 +1,133 @@
+/*
+ * libritra: blocking client for the ritra case-exchange protocol.
+ *
+ * One struct ritra_conn is one mutual-TLS connection to a ritra server.
+ * Calls block the calling thread until the server answers or io_timeout_ms
+ * passes without the socket making progress; a connection must not be used
+ * by two threads at once. The library never raises SIGPIPE (it writes with
+ * MSG_NOSIGNAL through its own socket BIO) and never changes signal
+ * dispositions.
+ *
+ * Errors: every call that can fail fills a struct ritra_error. Its code is
+ * either a Ritra__StatusCode (1..13) sent by the server or one of the
+ * RITRA_E_* transport codes below. After a call returns -1 with a
+ * transport code, or with a connection-level status from the server, the
+ * connection is unusable: every later call fails the same way, and the
+ * caller should ritra_close() it and reconnect.
+ */
+#ifndef RITRA_H
+#define RITRA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ritra.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Library errors, disjoint from the server's Ritra__StatusCode values. */
+enum {
+    RITRA_E_CONNECT = 100,  /* name resolution or TCP connect failed */
+    RITRA_E_TLS = 101,      /* TLS failed (e.g. server certificate not trusted) */
+    RITRA_E_TIMEOUT = 102,  /* connect_timeout_ms or io_timeout_ms passed */
+    RITRA_E_PROTOCOL = 103, /* the server sent something that is not valid ritra */
+    RITRA_E_CLOSED = 104,   /* the connection ended while a call was waiting */
+    RITRA_E_USAGE = 105,    /* bad arguments or unreadable local files */
+    RITRA_E_NOMEM = 106,    /* out of memory */
+};
+
+#define RITRA_PROTOCOL_VERSION        1u
+#define RITRA_DEFAULT_CONNECT_TIMEOUT 10000 /* ms */
+#define RITRA_DEFAULT_IO_TIMEOUT      30000 /* ms */
+
+struct ritra_error {
+    int code;           /* 0 on success */
+    char message[512];  /* human-readable; control characters replaced */
+    char details[1024]; /* server field errors, "path: reason" lines joined by '\n' */
+};
+
+/* Zero-initialise, then set what you need; zero fields take the defaults. */
+struct ritra_opts {
+    const char *addr;       /* "host:port" or "[v6addr]:port"; required */
+    const char *ca_file;    /* PEM bundle the server certificate must chain to; required */
+    const char *cert_file;  /* PEM client certificate (chain); NULL presents none */
+    const char *key_file;   /* PEM private key; NULL reads it from cert_file */
+    const char *actor;      /* Request.actor when the caller leaves it empty */
+    int connect_timeout_ms; /* DNS excluded: TCP connect + TLS handshake; <= 0 default */
+    int io_timeout_ms;      /* longest wait for the socket within a call; <= 0 default */
+    uint32_t max_frame_len; /* largest frame sent or accepted; 0 or > FRAME_MAX_LEN: 64 MiB */
+    unsigned max_in_flight; /* ritra_call_batch pipelining window; 0: unlimited */
+};
+
+struct ritra_conn;
+
+/* Resolves, connects and completes the TLS handshake (server certificate
+ * checked against ca_file and the host name or IP). Returns a connection
+ * the caller frees with ritra_close(), or NULL with *err filled. In TLS 1.3
+ * a refused client certificate is only reported by the first call. */
+struct ritra_conn *ritra_connect(const struct ritra_opts *opts, struct ritra_error *err);
+
+/* Sends close_notify (unless the connection already failed), closes the
+ * socket and frees everything. NULL-safe. */
+void ritra_close(struct ritra_conn *c);
+
+/* Sends one Request and waits for its Response. The caller's request is not
+ * modified: the packed copy gets a fresh non-zero id when req->id is 0, the
+ * connection's actor when req->actor is empty and RITRA_PROTOCOL_VERSION
+ * when protocol_version is 0. Returns 0 when the Response arrived, whatever
+ * its status; the caller frees *resp with ritra__response__free_unpacked().
+ * Returns -1 with *resp NULL and *err filled on transport or protocol
+ * failure, or when the server answered with a connection-level error (id 0;
+ * err->code is then the server's status). */
+int ritra_call(struct ritra_conn *c, const Ritra__Request *req, Ritra__Response **resp,
+               struct ritra_error *err);
+
+/* Pipelines n requests (filled in as for ritra_call and likewise left
+ * unmodified; ids must be unique) while reading responses, and stores the Response to reqs[i] in
+ * resps[i], whatever order they arrive in. Returns 0 when all n arrived (the caller frees each), or
+ * -1 with every resps[i] NULL and *err filled. */
+int ritra_call_batch(struct ritra_conn *c, Ritra__Request *const *reqs, size_t n,
+                     Ritra__Response **resps, struct ritra_error *err);
+
+/* Copies a non-OK Status into *err (code, message, field details). Returns
+ * the status code, or RITRA_E_PROTOCOL when status is NULL or unspecified. */
+int ritra_error_from_status(const Ritra__Status *status, struct ritra_error *err);
+
+struct ritra_agency {
+    char code[64];
+    char name[256];
+    int kind;             /* a Ritra__AgencyKind value */
+    char fingerprint[65]; /* SHA-256 of the client certificate, lowercase hex */
+};
+
+struct ritra_ping_result {
+    char server_version[64];
+    unsigned protocol_version;  /* highest version the server speaks */
+    struct ritra_agency agency; /* who the server believes we are */
+    int64_t server_time_ms;     /* Unix epoch milliseconds */
+};
+
+/* Pings the server. Returns 0 only when the status is OK and *out is
+ * filled; otherwise -1 with err->code the server's status or a RITRA_E_*. */
+int ritra_ping(struct ritra_conn *c, struct ritra_ping_result *out, struct ritra_error *err);
+
+/* "OK", "UNAUTHENTICATED", ..., "CONNECT", "TLS", ...; "UNKNOWN" otherwise.
+ * Never NULL; the string is static. */
+const char *ritra_status_name(int code);
+
+/* 1 when repeating the same request later may succeed (UNAVAILABLE,
+ * ABORTED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED and the transport errors
+ * CONNECT, TLS, TIMEOUT, CLOSED), else 0. */
+int ritra_status_retryable(int code);
+
+/* "prosecutor", "police", "migration", "victim_services", "auditor",
+ * "coordinator"; "unspecified" for 0 and "unknown" otherwise. Static. */
+const char *ritra_agency_kind_name(int kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

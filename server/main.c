@@ -1,0 +1,202 @@
+/*
+ * ritra-server: the exchange. `ritra-server [options]` runs it,
+ * `ritra-server migrate [options]` applies the schema, `--check-config`
+ * validates a configuration without starting anything.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "log.h"
+#include "migrate.h"
+#include "ritra_config.h"
+#include "server.h"
+#include "tls.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ritra-server [options]            run the server\n"
+                 "       ritra-server migrate [options]    apply pending schema migrations\n"
+                 "\n"
+                 "options:\n"
+                 "  -c, --config FILE        configuration file (key = value lines)\n"
+                 "      --listen HOST:PORT   address to listen on (default 127.0.0.1:7443)\n"
+                 "      --database CONNINFO  libpq connection string for the server role\n"
+                 "      --set KEY=VALUE      set any configuration key (repeatable)\n"
+                 "      --check-config       validate the configuration and TLS files, then exit\n"
+                 "      --log-level LEVEL    debug, info, warn or error\n"
+                 "  -h, --help               this text\n"
+                 "      --version            print the version\n"
+                 "\n"
+                 "Every key is documented in docs/configuration.md and ritra.conf.example.\n");
+}
+
+static int apply_override(struct config *cfg, const char *key, const char *value)
+{
+    char err[512];
+
+    if (config_set(cfg, key, value, err, sizeof(err)) < 0) {
+        fprintf(stderr, "ritra-server: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+struct override {
+    char *key;
+    const char *value;
+};
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"database", required_argument, NULL, 'd'},
+        {"set", required_argument, NULL, 's'},
+        {"check-config", no_argument, NULL, 'k'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    struct override overrides[64];
+    int noverrides = 0, check = 0, migrate = 0, ch, rc = 1;
+    const char *config_path = NULL;
+    struct config cfg;
+    struct server *srv = NULL;
+    char err[1024];
+
+    if (argc > 1 && strcmp(argv[1], "migrate") == 0) {
+        migrate = 1;
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
+    while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        const char *key = NULL;
+        switch (ch) {
+        case 'c':
+            config_path = optarg;
+            continue;
+        case 'k':
+            check = 1;
+            continue;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("ritra-server %s\n", RITRA_VERSION);
+            return 0;
+        case 'l':
+            key = "listen";
+            break;
+        case 'd':
+            key = "database";
+            break;
+        case 'L':
+            key = "log_level";
+            break;
+        case 's':
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+        if (noverrides == (int)(sizeof(overrides) / sizeof(overrides[0]))) {
+            fprintf(stderr, "ritra-server: too many overrides\n");
+            return 2;
+        }
+        if (key == NULL) { /* --set KEY=VALUE */
+            char *eq = strchr(optarg, '=');
+            if (eq == NULL) {
+                fprintf(stderr, "ritra-server: --set expects KEY=VALUE\n");
+                return 2;
+            }
+            *eq = '\0';
+            overrides[noverrides].key = optarg;
+            overrides[noverrides].value = eq + 1;
+        } else {
+            overrides[noverrides].key = (char *)key;
+            overrides[noverrides].value = optarg;
+        }
+        noverrides++;
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (config_init(&cfg) < 0) {
+        fprintf(stderr, "ritra-server: out of memory\n");
+        return 1;
+    }
+    if (config_path != NULL && config_load_file(&cfg, config_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "ritra-server: %s\n", err);
+        goto out;
+    }
+    /* Flags win over the file. */
+    for (int i = 0; i < noverrides; i++)
+        if (apply_override(&cfg, overrides[i].key, overrides[i].value) < 0)
+            goto out;
+    log_set_level((enum log_level)cfg.log_level);
+
+    if (migrate) {
+        const char *db = cfg.migrate_database ? cfg.migrate_database : cfg.database;
+        const char *dir = cfg.migrations_dir ? cfg.migrations_dir : RITRA_MIGRATIONS_DIR;
+        int n;
+
+        if (db == NULL) {
+            fprintf(stderr, "ritra-server: migrate needs migrate_database or database\n");
+            goto out;
+        }
+        n = migrate_run(db, dir, err, sizeof(err));
+        if (n < 0) {
+            log_msg(LOG_ERROR, "migrate_failed", err);
+            goto out;
+        }
+        {
+            struct logline l;
+            log_begin(&l, LOG_INFO, "migrate_done");
+            log_i64(&l, "applied", n);
+            log_end(&l);
+        }
+        rc = 0;
+        goto out;
+    }
+    if (config_validate(&cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "ritra-server: configuration: %s\n", err);
+        goto out;
+    }
+    if (check) {
+        SSL_CTX *ctx = tls_server_ctx_new(&cfg, err, sizeof(err));
+        if (ctx == NULL) {
+            fprintf(stderr, "ritra-server: %s\n", err);
+            goto out;
+        }
+        SSL_CTX_free(ctx);
+        printf("configuration ok\n");
+        rc = 0;
+        goto out;
+    }
+    srv = server_new(&cfg, err, sizeof(err));
+    if (srv == NULL) {
+        log_msg(LOG_ERROR, "start_failed", err);
+        goto out;
+    }
+    {
+        struct logline l;
+        log_begin(&l, LOG_INFO, "starting");
+        log_str(&l, "version", RITRA_VERSION);
+        log_str(&l, "listen", cfg.listen);
+        log_end(&l);
+    }
+    rc = server_run(srv) == 0 ? 0 : 1;
+out:
+    server_free(srv);
+    config_clear(&cfg);
+    return rc;
+}

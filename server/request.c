@@ -1,0 +1,196 @@
+#include "request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "ops/ops.h"
+#include "pbbudget.h"
+#include "pbcheck.h"
+#include "server.h"
+
+/*
+ * Decoded messages may take this many times their encoded size in memory;
+ * past that the frame is refused (a frame of empty sub-messages expands
+ * about 30-fold in protobuf-c).
+ */
+#define DECODE_BUDGET_FACTOR 16
+#define DECODE_BUDGET_MIN    (256u * 1024)
+
+struct request {
+    struct server *srv;
+    struct conn *conn;
+    Ritra__Request *msg;
+    struct pb_budget budget;
+    uint64_t id;
+};
+
+const Ritra__Request *request_msg(const struct request *r)
+{
+    return r->msg;
+}
+
+const struct agency *request_agency(const struct request *r)
+{
+    return conn_agency(r->conn);
+}
+
+struct server *request_server(const struct request *r)
+{
+    return r->srv;
+}
+
+struct conn *request_conn(const struct request *r)
+{
+    return r->conn;
+}
+
+static void request_free(struct request *r)
+{
+    conn_request_done(r->conn);
+    if (r->msg != NULL)
+        ritra__request__free_unpacked(r->msg, &r->budget.allocator);
+    conn_unref(r->conn);
+    free(r);
+}
+
+static void fill_status(Ritra__Status *st, Ritra__FieldError *items, Ritra__FieldError **ptrs,
+                        Ritra__StatusCode code, const char *message, const struct field_errors *fe)
+{
+    st->code = code;
+    st->message = (char *)(message ? message : "");
+    if (fe == NULL)
+        return;
+    for (size_t i = 0; i < fe->count; i++) {
+        ritra__field_error__init(&items[i]);
+        items[i].path = (char *)fe->items[i].path;
+        items[i].reason = (char *)fe->items[i].reason;
+        ptrs[i] = &items[i];
+    }
+    st->n_details = fe->count;
+    st->details = ptrs;
+}
+
+void request_send_status(struct conn *c, uint64_t id, Ritra__StatusCode code, const char *message,
+                         const struct field_errors *fe)
+{
+    Ritra__Response resp = RITRA__RESPONSE__INIT;
+    Ritra__Status st = RITRA__STATUS__INIT;
+    Ritra__FieldError items[VALIDATE_MAX_ERRORS];
+    Ritra__FieldError *ptrs[VALIDATE_MAX_ERRORS];
+
+    fill_status(&st, items, ptrs, code, message, fe);
+    resp.id = id;
+    resp.status = &st;
+    conn_send_response(c, &resp);
+}
+
+void request_reply(struct request *r, Ritra__Response *resp)
+{
+    Ritra__Status st = RITRA__STATUS__INIT;
+
+    st.code = RITRA__STATUS_CODE__OK;
+    resp->id = r->id;
+    resp->status = &st;
+    conn_send_response(r->conn, resp);
+    resp->status = NULL;
+    request_free(r);
+}
+
+const char *request_status_name(Ritra__StatusCode code)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&ritra__status_code__descriptor, (int)code);
+
+    return v ? v->name : "UNKNOWN";
+}
+
+void request_fail(struct request *r, Ritra__StatusCode code, const char *message,
+                  const struct field_errors *fe)
+{
+    struct logline l;
+
+    log_begin(&l, code == RITRA__STATUS_CODE__INTERNAL ? LOG_ERROR : LOG_DEBUG, "request_failed");
+    log_u64(&l, "conn", conn_id(r->conn));
+    log_u64(&l, "id", r->id);
+    log_str(&l, "code", request_status_name(code));
+    log_str(&l, "msg", message);
+    log_end(&l);
+    request_send_status(r->conn, r->id, code, message, fe);
+    request_free(r);
+}
+
+/* The envelope rules every operation relies on. */
+static void validate_envelope(const Ritra__Request *m, struct field_errors *fe)
+{
+    validate_text(fe, "actor", m->actor, REQUEST_ACTOR_MAX, true, false);
+}
+
+int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload, size_t len)
+{
+    struct request *r = calloc(1, sizeof(*r));
+    struct field_errors fe;
+    char path[256], why[128], msg[512];
+    size_t budget = len * DECODE_BUDGET_FACTOR;
+
+    if (r == NULL) {
+        conn_close(c, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory");
+        return -1;
+    }
+    r->srv = srv;
+    r->conn = c;
+    conn_ref(c);
+    pb_budget_init(&r->budget, budget < DECODE_BUDGET_MIN ? DECODE_BUDGET_MIN : budget);
+    r->msg = ritra__request__unpack(&r->budget.allocator, len, payload);
+    if (r->msg == NULL) {
+        snprintf(msg, sizeof(msg), "%s",
+                 r->budget.exhausted ? "frame expands beyond the decoding budget"
+                                     : "frame is not a valid protobuf Request message");
+        request_free(r);
+        conn_close(c, RITRA__STATUS_CODE__INVALID_ARGUMENT, msg);
+        return -1;
+    }
+    r->id = r->msg->id;
+    if (r->id == 0) {
+        /* A reply with id 0 means "connection-level error, closing". */
+        request_free(r);
+        conn_close(c, RITRA__STATUS_CODE__INVALID_ARGUMENT,
+                   "request id must be non-zero (0 is reserved for connection-level errors)");
+        return -1;
+    }
+    fe_init(&fe);
+    if (pbcheck_strings(&ritra__request__descriptor, payload, len, path, sizeof(path), why,
+                        sizeof(why)) < 0)
+        fe_add(&fe, path, "%s", why);
+    validate_envelope(r->msg, &fe);
+    if (fe.count > 0) {
+        request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
+        return 0;
+    }
+    if (r->msg->protocol_version != PROTOCOL_VERSION) {
+        fe_add(&fe, "protocol_version", "this server speaks version %d", PROTOCOL_VERSION);
+        request_fail(r, RITRA__STATUS_CODE__UNIMPLEMENTED, "unsupported protocol version", &fe);
+        return 0;
+    }
+    if (server_draining(srv)) {
+        request_fail(r, RITRA__STATUS_CODE__UNAVAILABLE, "server is shutting down", NULL);
+        return 0;
+    }
+    switch (r->msg->op_case) {
+    case RITRA__REQUEST__OP_PING:
+        op_ping(r);
+        return 0;
+    case RITRA__REQUEST__OP__NOT_SET:
+    default:
+        if (r->msg->base.n_unknown_fields > 0)
+            request_fail(r, RITRA__STATUS_CODE__UNIMPLEMENTED,
+                         "operation not known to this server version", NULL);
+        else {
+            fe_add(&fe, "op", "no operation set");
+            request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
+        }
+        return 0;
+    }
+}

@@ -5,19 +5,11 @@
 #include <string.h>
 
 #include "conn.h"
+#include "decode.h"
 #include "log.h"
 #include "ops/ops.h"
 #include "pbbudget.h"
-#include "pbcheck.h"
 #include "server.h"
-
-/*
- * Decoded messages may take this many times their encoded size in memory;
- * past that the frame is refused (a frame of empty sub-messages expands
- * about 30-fold in protobuf-c).
- */
-#define DECODE_BUDGET_FACTOR 16
-#define DECODE_BUDGET_MIN    (256u * 1024)
 
 struct request {
     struct server *srv;
@@ -123,17 +115,10 @@ void request_fail(struct request *r, Ritra__StatusCode code, const char *message
 }
 
 /* The envelope rules every operation relies on. */
-static void validate_envelope(const Ritra__Request *m, struct field_errors *fe)
-{
-    validate_text(fe, "actor", m->actor, REQUEST_ACTOR_MAX, true, false);
-}
-
 int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload, size_t len)
 {
     struct request *r = calloc(1, sizeof(*r));
-    struct field_errors fe;
-    char path[256], why[128], msg[512];
-    size_t budget = len * DECODE_BUDGET_FACTOR;
+    struct decode_result res;
 
     if (r == NULL) {
         conn_close(c, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory");
@@ -142,36 +127,16 @@ int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload,
     r->srv = srv;
     r->conn = c;
     conn_ref(c);
-    pb_budget_init(&r->budget, budget < DECODE_BUDGET_MIN ? DECODE_BUDGET_MIN : budget);
-    r->msg = ritra__request__unpack(&r->budget.allocator, len, payload);
-    if (r->msg == NULL) {
-        snprintf(msg, sizeof(msg), "%s",
-                 r->budget.exhausted ? "frame expands beyond the decoding budget"
-                                     : "frame is not a valid protobuf Request message");
+    request_decode(payload, len, &r->budget, &r->msg, &res);
+    if (r->msg != NULL)
+        r->id = r->msg->id;
+    if (res.verdict == DECODE_FATAL) {
         request_free(r);
-        conn_close(c, RITRA__STATUS_CODE__INVALID_ARGUMENT, msg);
+        conn_close(c, res.code, res.message);
         return -1;
     }
-    r->id = r->msg->id;
-    if (r->id == 0) {
-        /* A reply with id 0 means "connection-level error, closing". */
-        request_free(r);
-        conn_close(c, RITRA__STATUS_CODE__INVALID_ARGUMENT,
-                   "request id must be non-zero (0 is reserved for connection-level errors)");
-        return -1;
-    }
-    fe_init(&fe);
-    if (pbcheck_strings(&ritra__request__descriptor, payload, len, path, sizeof(path), why,
-                        sizeof(why)) < 0)
-        fe_add(&fe, path, "%s", why);
-    validate_envelope(r->msg, &fe);
-    if (fe.count > 0) {
-        request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
-        return 0;
-    }
-    if (r->msg->protocol_version != PROTOCOL_VERSION) {
-        fe_add(&fe, "protocol_version", "this server speaks version %d", PROTOCOL_VERSION);
-        request_fail(r, RITRA__STATUS_CODE__UNIMPLEMENTED, "unsupported protocol version", &fe);
+    if (res.verdict == DECODE_REFUSED) {
+        request_fail(r, res.code, res.message, &res.fe);
         return 0;
     }
     if (server_draining(srv)) {
@@ -182,15 +147,9 @@ int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload,
     case RITRA__REQUEST__OP_PING:
         op_ping(r);
         return 0;
-    case RITRA__REQUEST__OP__NOT_SET:
     default:
-        if (r->msg->base.n_unknown_fields > 0)
-            request_fail(r, RITRA__STATUS_CODE__UNIMPLEMENTED,
-                         "operation not known to this server version", NULL);
-        else {
-            fe_add(&fe, "op", "no operation set");
-            request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
-        }
+        /* decode.c knows every op this switch knows; reaching here is a bug. */
+        request_fail(r, RITRA__STATUS_CODE__INTERNAL, "operation has no handler", NULL);
         return 0;
     }
 }

@@ -11,11 +11,9 @@
 #include <stdint.h>
 
 #include "agency.h"
+#include "decode.h"
 #include "ritra.pb-c.h"
 #include "validate.h"
-
-#define REQUEST_ACTOR_MAX 256
-#define PROTOCOL_VERSION  1
 
 struct conn;
 struct server;

@@ -137,13 +137,14 @@ static int print_json(struct json_object *obj)
     return rc;
 }
 
-static struct json_object *json_ms(double ms)
+static struct json_object *json_decimal(double v)
 {
     char buf[32];
 
-    /* json-c prints doubles with 17 digits; microseconds are plenty. */
-    snprintf(buf, sizeof(buf), "%.3f", ms);
-    return json_object_new_double_s(ms, buf);
+    /* json-c prints doubles with 17 significant digits; three decimals
+     * (microseconds, for times) are plenty. */
+    snprintf(buf, sizeof(buf), "%.3f", v);
+    return json_object_new_double_s(v, buf);
 }
 
 /* ---- flags ---- */
@@ -263,21 +264,20 @@ static void print_usage(FILE *f)
         char head[64];
 
         snprintf(head, sizeof(head), "%s %s", c->name, c->synopsis);
-        fprintf(f, "  %-20s %s\n", head, c->summary);
+        fprintf(f, "  %-19s %s\n", head, c->summary);
     }
-    fputs("  help [COMMAND]       show this text or a command's flags\n"
+    fputs("  help [COMMAND]      show this text or a command's flags\n"
           "\n"
-          "Flags (also accepted after the command):\n"
-          "  --addr HOST:PORT   server address, [v6addr]:port for IPv6   ($RITRA_ADDR)\n"
-          "  --ca FILE          CA bundle the server certificate must chain to, PEM\n"
-          "                                                             ($RITRA_CA)\n"
-          "  --cert FILE        client certificate, PEM                  ($RITRA_CERT)\n"
-          "  --key FILE         client private key, unencrypted PEM      ($RITRA_KEY)\n"
-          "  --actor NAME       person on whose behalf the agency acts   ($RITRA_ACTOR,\n"
-          "                                                              else $USER)\n"
-          "  --timeout MS       connect and I/O timeout in milliseconds\n"
-          "                     (default 10000 to connect, 30000 per call)\n"
-          "  --json             print the result as one JSON object\n"
+          "Flags (also accepted after the command; defaults from the environment):\n"
+          "  --addr HOST:PORT    server address, [v6addr]:port for IPv6   $RITRA_ADDR\n"
+          "  --ca FILE           CA bundle the server must chain to, PEM  $RITRA_CA\n"
+          "  --cert FILE         client certificate, PEM                  $RITRA_CERT\n"
+          "  --key FILE          client private key, unencrypted PEM      $RITRA_KEY\n"
+          "  --actor NAME        person the agency acts for (audit)       $RITRA_ACTOR,\n"
+          "                                                               else $USER\n"
+          "  --timeout MS        connect and per-call I/O timeout in milliseconds\n"
+          "                      (default 10000 to connect, 30000 per call)\n"
+          "  --json              print the result as one JSON object\n"
           "  --help, --version\n"
           "\n"
           "Exit status:\n"
@@ -355,7 +355,7 @@ static int ping_once(struct cli *g, struct ritra_conn *c)
         json_object_object_add(o, "server_version", json_object_new_string(r.server_version));
         json_object_object_add(o, "protocol_version", json_object_new_int64(r.protocol_version));
         json_object_object_add(o, "server_time_ms", json_object_new_int64(r.server_time_ms));
-        json_object_object_add(o, "rtt_ms", json_ms(rtt));
+        json_object_object_add(o, "rtt_ms", json_decimal(rtt));
         return print_json(o);
     } else {
         char code[sizeof(r.agency.code)], name[sizeof(r.agency.name)];
@@ -410,8 +410,8 @@ static int ping_many(struct cli *g, struct ritra_conn *c, size_t n)
 
         json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
         json_object_object_add(o, "ok", json_object_new_int64((int64_t)ok));
-        json_object_object_add(o, "elapsed_ms", json_ms(ms));
-        json_object_object_add(o, "per_second", json_ms(ms > 0 ? (double)n * 1e3 / ms : 0));
+        json_object_object_add(o, "elapsed_ms", json_decimal(ms));
+        json_object_object_add(o, "per_second", json_decimal(ms > 0 ? (double)n * 1e3 / ms : 0));
         rc = print_json(o);
     } else {
         printf("%zu pings in %.1f ms (%.0f per second), %zu OK\n", n, ms,
@@ -466,7 +466,7 @@ static int cmd_ping(struct cli *g, int argc, char **argv)
 /* ---- commands ---- */
 
 static const struct command commands[] = {
-    {"ping", cmd_ping, "[--count N]", "show which agency the server takes us for, and the latency",
+    {"ping", cmd_ping, "[--count N]", "show the agency the server takes us for, and the latency",
      "\n"
      "Without flags, sends one ping and prints the agency the server matched our\n"
      "certificate to, the server version and the round-trip time.\n"

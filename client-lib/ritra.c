@@ -263,15 +263,25 @@ static int sock_bio_read(BIO *b, char *buf, int len)
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         BIO_set_retry_read(b);
+    else if (n == 0)
+        BIO_set_flags(b, BIO_FLAGS_IN_EOF);
     return (int)n;
 }
 
+/* OpenSSL asks BIO_CTRL_EOF to tell a peer that hung up without
+ * close_notify ("unexpected eof") from a socket error. */
 static long sock_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
-    (void)b;
     (void)num;
     (void)ptr;
-    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_EOF:
+        return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+    default:
+        return 0;
+    }
 }
 
 static int sock_bio_create(BIO *b)
@@ -733,7 +743,8 @@ static int exchange_accept(struct exchange *x, Ritra__Response *resp, struct rit
 
     if (resp->id == 0) {
         /* A connection-level error; the server closes after sending it. */
-        ritra_error_from_status(resp->status, err);
+        if (ritra_error_from_status(resp->status, err) == RITRA__STATUS_CODE__OK)
+            set_error(err, RITRA_E_PROTOCOL, "connection-level response (id 0) with status OK");
         return -1;
     }
     slot = bsearch(&key, x->slots, x->n, sizeof(*x->slots), cmp_slot);

@@ -57,7 +57,7 @@ struct ritra_opts {
     const char *actor;      /* Request.actor when the caller leaves it empty */
     int connect_timeout_ms; /* DNS excluded: TCP connect + TLS handshake; <= 0 default */
     int io_timeout_ms;      /* longest wait for the socket within a call; <= 0 default */
-    uint32_t max_frame_len; /* largest frame sent or accepted; 0 or > FRAME_MAX_LEN: 64 MiB */
+    uint32_t max_frame_len; /* largest frame sent or accepted; 0: 64 MiB (the maximum) */
     unsigned max_in_flight; /* ritra_call_batch pipelining window; 0: unlimited */
 };
 
@@ -84,10 +84,11 @@ void ritra_close(struct ritra_conn *c);
 int ritra_call(struct ritra_conn *c, const Ritra__Request *req, Ritra__Response **resp,
                struct ritra_error *err);
 
-/* Pipelines n requests (filled in as for ritra_call and likewise left
- * unmodified; ids must be unique) while reading responses, and stores the Response to reqs[i] in
- * resps[i], whatever order they arrive in. Returns 0 when all n arrived (the caller frees each), or
- * -1 with every resps[i] NULL and *err filled. */
+/* Pipelines n requests (filled in, and left unmodified, as by ritra_call;
+ * their ids must be unique) while reading the responses, and stores the
+ * Response to reqs[i] in resps[i] whatever order they arrive in. Returns 0
+ * when all n arrived (the caller frees each), or -1 with every resps[i]
+ * NULL and *err filled. max_in_flight bounds the unanswered requests. */
 int ritra_call_batch(struct ritra_conn *c, Ritra__Request *const *reqs, size_t n,
                      Ritra__Response **resps, struct ritra_error *err);
 

@@ -27,6 +27,13 @@
 extern "C" {
 #endif
 
+/* libritra is built with hidden visibility; this marks its API. */
+#if defined(__GNUC__)
+#define RITRA_API __attribute__((visibility("default")))
+#else
+#define RITRA_API
+#endif
+
 /* Library errors, disjoint from the server's Ritra__StatusCode values. */
 enum {
     RITRA_E_CONNECT = 100,  /* name resolution or TCP connect failed */
@@ -67,11 +74,11 @@ struct ritra_conn;
  * checked against ca_file and the host name or IP). Returns a connection
  * the caller frees with ritra_close(), or NULL with *err filled. In TLS 1.3
  * a refused client certificate is only reported by the first call. */
-struct ritra_conn *ritra_connect(const struct ritra_opts *opts, struct ritra_error *err);
+RITRA_API struct ritra_conn *ritra_connect(const struct ritra_opts *opts, struct ritra_error *err);
 
 /* Sends close_notify (unless the connection already failed), closes the
  * socket and frees everything. NULL-safe. */
-void ritra_close(struct ritra_conn *c);
+RITRA_API void ritra_close(struct ritra_conn *c);
 
 /* Sends one Request and waits for its Response. The caller's request is not
  * modified: the packed copy gets a fresh non-zero id when req->id is 0, the
@@ -81,7 +88,7 @@ void ritra_close(struct ritra_conn *c);
  * Returns -1 with *resp NULL and *err filled on transport or protocol
  * failure, or when the server answered with a connection-level error (id 0;
  * err->code is then the server's status). */
-int ritra_call(struct ritra_conn *c, const Ritra__Request *req, Ritra__Response **resp,
+RITRA_API int ritra_call(struct ritra_conn *c, const Ritra__Request *req, Ritra__Response **resp,
                struct ritra_error *err);
 
 /* Pipelines n requests (filled in, and left unmodified, as by ritra_call;
@@ -89,12 +96,12 @@ int ritra_call(struct ritra_conn *c, const Ritra__Request *req, Ritra__Response 
  * Response to reqs[i] in resps[i] whatever order they arrive in. Returns 0
  * when all n arrived (the caller frees each), or -1 with every resps[i]
  * NULL and *err filled. max_in_flight bounds the unanswered requests. */
-int ritra_call_batch(struct ritra_conn *c, Ritra__Request *const *reqs, size_t n,
+RITRA_API int ritra_call_batch(struct ritra_conn *c, Ritra__Request *const *reqs, size_t n,
                      Ritra__Response **resps, struct ritra_error *err);
 
 /* Copies a non-OK Status into *err (code, message, field details). Returns
  * the status code, or RITRA_E_PROTOCOL when status is NULL or unspecified. */
-int ritra_error_from_status(const Ritra__Status *status, struct ritra_error *err);
+RITRA_API int ritra_error_from_status(const Ritra__Status *status, struct ritra_error *err);
 
 struct ritra_agency {
     char code[64];
@@ -112,20 +119,78 @@ struct ritra_ping_result {
 
 /* Pings the server. Returns 0 only when the status is OK and *out is
  * filled; otherwise -1 with err->code the server's status or a RITRA_E_*. */
-int ritra_ping(struct ritra_conn *c, struct ritra_ping_result *out, struct ritra_error *err);
+RITRA_API int ritra_ping(struct ritra_conn *c, struct ritra_ping_result *out, struct ritra_error *err);
+
+/*
+ * Case operations. One ownership rule for all of them: a call returns 0
+ * only when the server answered OK, and then *out is the Response as
+ * received, which the caller frees with ritra__response__free_unpacked().
+ * Its result member for the operation ((*out)->submit_case, ->get_case,
+ * ...) is checked to be present, so it needs no NULL test. On -1, *out is
+ * NULL and *err holds the server's status (code, message, field details)
+ * or a RITRA_E_* code. Arguments are only read, never kept or modified.
+ */
+
+/* SubmitCase. expected_version 0 skips the version check; otherwise a case
+ * stored at another version fails with FAILED_PRECONDITION (7) and the
+ * message names the current version. Result: (*out)->submit_case. */
+RITRA_API int ritra_submit_case(struct ritra_conn *c, const Ritra__Case *kase,
+                                int64_t expected_version, Ritra__Response **out,
+                                struct ritra_error *err);
+
+/* SubmitCases: n cases in one request, cases[i] at expected_versions[i]
+ * (NULL: no check for any). Returns 0 when the request as a whole was
+ * answered OK, even if items failed: (*out)->submit_cases->items[i], one
+ * per case and each with a status, is the outcome of cases[i]. */
+RITRA_API int ritra_submit_cases(struct ritra_conn *c, const Ritra__Case *const *cases,
+                                 const int64_t *expected_versions, size_t n,
+                                 Ritra__Response **out, struct ritra_error *err);
+
+/* GetCase by the server's case id. Result: (*out)->get_case->case_. */
+RITRA_API int ritra_get_case_by_id(struct ritra_conn *c, const char *case_id,
+                                   Ritra__Response **out, struct ritra_error *err);
+
+/* GetCase by the caller's own external_ref. Result as ritra_get_case_by_id. */
+RITRA_API int ritra_get_case_by_ref(struct ritra_conn *c, const char *external_ref,
+                                    Ritra__Response **out, struct ritra_error *err);
+
+/* ListCases; query NULL asks for the first page of all cases. Result:
+ * (*out)->list_cases; pass its next_page_token back for the next page. */
+RITRA_API int ritra_list_cases(struct ritra_conn *c, const Ritra__ListCasesRequest *query,
+                               Ritra__Response **out, struct ritra_error *err);
+
+/* CloseCase with cas_Status status (Closed | ClosedReferred | Withdrawn),
+ * reason NULL for none, expected_version as in ritra_submit_case.
+ * Result: (*out)->close_case. */
+RITRA_API int ritra_close_case(struct ritra_conn *c, const char *case_id, const char *status,
+                               const char *reason, int64_t expected_version,
+                               Ritra__Response **out, struct ritra_error *err);
+
+/* SyncPull: changes after cursor (NULL or "": from the beginning), at most
+ * limit (0: the server's default). Result: (*out)->sync_pull; store its
+ * next_cursor only once the changes are safely processed. */
+RITRA_API int ritra_sync_pull(struct ritra_conn *c, const char *cursor, unsigned limit,
+                              Ritra__Response **out, struct ritra_error *err);
+
+/* For ritra_call and ritra_call_batch users: 0 when resp answers req with
+ * status OK and carries the result member the typed calls above promise
+ * (for SubmitCases, one item with a status per request item); else -1 with
+ * *err filled (the server's status, or RITRA_E_PROTOCOL). */
+RITRA_API int ritra_check_response(const Ritra__Request *req, const Ritra__Response *resp,
+                                   struct ritra_error *err);
 
 /* "OK", "UNAUTHENTICATED", ..., "CONNECT", "TLS", ...; "UNKNOWN" otherwise.
  * Never NULL; the string is static. */
-const char *ritra_status_name(int code);
+RITRA_API const char *ritra_status_name(int code);
 
 /* 1 when repeating the same request later may succeed (UNAVAILABLE,
  * ABORTED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED and the transport errors
  * CONNECT, TLS, TIMEOUT, CLOSED), else 0. */
-int ritra_status_retryable(int code);
+RITRA_API int ritra_status_retryable(int code);
 
 /* "prosecutor", "police", "migration", "victim_services", "auditor",
  * "coordinator"; "unspecified" for 0 and "unknown" otherwise. Static. */
-const char *ritra_agency_kind_name(int kind);
+RITRA_API const char *ritra_agency_kind_name(int kind);
 
 #ifdef __cplusplus
 }

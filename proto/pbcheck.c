@@ -59,17 +59,23 @@ static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 }
 
 struct walk {
-    char *path;
-    size_t pathlen;
-    char *why;
-    size_t whylen;
+    pbcheck_fn fn;
+    void *arg;
+    int bad; /* bad strings seen */
 };
 
+/* A malformed encoding: the walk cannot go on. */
 static int fail(struct walk *w, const char *prefix, const char *why)
 {
-    snprintf(w->path, w->pathlen, "%s", prefix);
-    snprintf(w->why, w->whylen, "%s", why);
+    w->fn(prefix, why, w->arg);
     return -1;
+}
+
+/* A bad string: reported, and the walk goes on. */
+static void bad_string(struct walk *w, const char *path, const char *why)
+{
+    w->bad++;
+    w->fn(path, why, w->arg);
 }
 
 static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *desc, const uint8_t *p,
@@ -125,9 +131,9 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *desc, 
                 snprintf(sub, sizeof(sub), "%s%s%s", prefix, sep, f->name);
             if (f->type == PROTOBUF_C_TYPE_STRING) {
                 if (memchr(p, 0, (size_t)len) != NULL)
-                    return fail(w, sub, "contains a NUL character");
-                if (pbcheck_utf8(p, (size_t)len) < 0)
-                    return fail(w, sub, "not valid UTF-8");
+                    bad_string(w, sub, "contains a NUL character");
+                else if (pbcheck_utf8(p, (size_t)len) < 0)
+                    bad_string(w, sub, "not valid UTF-8");
             } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
                 if (walk_message(w, f->descriptor, p, p + len, sub, depth + 1) < 0)
                     return -1;
@@ -138,12 +144,40 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *desc, 
     return 0;
 }
 
-int pbcheck_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
-                    char *path, size_t pathlen, char *why, size_t whylen)
+int pbcheck_visit(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                  pbcheck_fn fn, void *arg)
 {
-    struct walk w = {path, pathlen, why, whylen};
+    struct walk w = {fn, arg, 0};
 
     if (len == 0)
         return 0;
     return walk_message(&w, desc, data, data + len, "", 0);
+}
+
+struct first_error {
+    char *path;
+    size_t pathlen;
+    char *why;
+    size_t whylen;
+    int seen;
+};
+
+static void keep_first(const char *path, const char *why, void *arg)
+{
+    struct first_error *f = arg;
+
+    if (f->seen++)
+        return;
+    snprintf(f->path, f->pathlen, "%s", path);
+    snprintf(f->why, f->whylen, "%s", why);
+}
+
+int pbcheck_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                    char *path, size_t pathlen, char *why, size_t whylen)
+{
+    struct first_error f = {path, pathlen, why, whylen, 0};
+
+    if (pbcheck_visit(desc, data, len, keep_first, &f) < 0 || f.seen)
+        return -1;
+    return 0;
 }

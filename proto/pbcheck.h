@@ -15,6 +15,15 @@
 
 #define PBCHECK_MAX_DEPTH 16
 
+/* Called for each bad string field with its path and the reason. */
+typedef void (*pbcheck_fn)(const char *path, const char *why, void *arg);
+
+/* Visits every string field; calls fn for each bad one and goes on.
+ * Returns 0 when the encoding itself is well-formed (bad strings or not),
+ * -1 when it is not (then fn was called for that too, with the reason). */
+int pbcheck_visit(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                  pbcheck_fn fn, void *arg);
+
 /* Returns 0 when every string field is well-formed UTF-8 without NUL.
  * Otherwise -1, with the field's dotted path (e.g. "ping.agency.code",
  * repeated elements as name[i]) and the reason written to path/why. A

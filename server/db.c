@@ -17,6 +17,9 @@ struct db_stmt {
     const char *sql;
     int nparams;
     char **values;
+    int *lengths; /* NULL when every parameter is text */
+    int *formats;
+    int result_binary;
 };
 
 struct db_txn {
@@ -86,6 +89,8 @@ void db_txn_free(struct db_txn *t)
         for (int j = 0; j < t->stmts[i].nparams; j++)
             free(t->stmts[i].values[j]);
         free(t->stmts[i].values);
+        free(t->stmts[i].lengths);
+        free(t->stmts[i].formats);
         PQclear(t->results[i]);
     }
     free(t);
@@ -93,24 +98,48 @@ void db_txn_free(struct db_txn *t)
 
 int db_txn_add(struct db_txn *t, const char *sql, int nparams, const char *const *values)
 {
+    return db_txn_add_ex(t, sql, nparams, values, NULL, NULL, 0);
+}
+
+int db_txn_add_ex(struct db_txn *t, const char *sql, int nparams, const char *const *values,
+                  const int *lengths, const int *formats, int result_binary)
+{
     struct db_stmt *s;
 
     if (t->nstmts == DB_MAX_STMTS)
         return -1;
     s = &t->stmts[t->nstmts];
+    memset(s, 0, sizeof(*s));
     s->sql = sql;
-    s->nparams = 0;
-    s->values = NULL;
-    if (nparams > 0) {
-        s->values = calloc((size_t)nparams, sizeof(char *));
-        if (s->values == NULL)
-            return -1;
-    }
+    s->result_binary = result_binary;
     t->nstmts++;
-    for (int i = 0; i < nparams; i++) {
-        if (values[i] != NULL && (s->values[i] = strdup(values[i])) == NULL)
+    if (nparams == 0)
+        return 0;
+    s->values = calloc((size_t)nparams, sizeof(char *));
+    if (s->values == NULL)
+        return -1;
+    if (formats != NULL) {
+        s->lengths = calloc((size_t)nparams, sizeof(int));
+        s->formats = calloc((size_t)nparams, sizeof(int));
+        if (s->lengths == NULL || s->formats == NULL)
             return -1; /* freed with the transaction */
+    }
+    for (int i = 0; i < nparams; i++) {
+        size_t len;
+
         s->nparams++;
+        if (values[i] == NULL)
+            continue;
+        len = formats != NULL && formats[i] ? (size_t)lengths[i] : strlen(values[i]);
+        s->values[i] = malloc(len + 1);
+        if (s->values[i] == NULL)
+            return -1;
+        memcpy(s->values[i], values[i], len);
+        s->values[i][len] = '\0';
+        if (formats != NULL) {
+            s->lengths[i] = (int)len;
+            s->formats[i] = formats[i];
+        }
     }
     return 0;
 }
@@ -286,7 +315,7 @@ static void conn_run(struct db_conn *c, struct db_txn *t)
     for (int i = 0; i < t->nstmts; i++) {
         const struct db_stmt *s = &t->stmts[i];
         if (!PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, (const char *const *)s->values,
-                               NULL, NULL, 0)) {
+                               s->lengths, s->formats, s->result_binary)) {
             conn_down(c, PQerrorMessage(c->pg));
             return;
         }

@@ -45,6 +45,11 @@ void db_txn_free(struct db_txn *t);
  * Returns 0, or -1 on out-of-memory. */
 int db_txn_add(struct db_txn *t, const char *sql, int nparams, const char *const *values);
 
+/* As db_txn_add, with binary parameters where formats[i] is 1 (lengths[i]
+ * bytes, e.g. bytea), and binary result columns if result_binary. */
+int db_txn_add_ex(struct db_txn *t, const char *sql, int nparams, const char *const *values,
+                  const int *lengths, const int *formats, int result_binary);
+
 /* Queues t (ownership passes to the pool). fn is called exactly once, never
  * from inside db_submit, and t is freed when fn returns. */
 void db_submit(struct db_pool *p, struct db_txn *t, db_done_fn fn, void *arg);

@@ -1,6 +1,7 @@
 #include "decode.h"
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "pbcheck.h"
@@ -21,14 +22,33 @@ static void set(struct decode_result *res, enum decode_verdict v, Ritra__StatusC
     snprintf(res->message, sizeof(res->message), "%s", message);
 }
 
+static void collect(const char *path, const char *why, void *arg)
+{
+    fe_add(arg, path, "%s", why);
+}
+
+/* True when every bad string lies inside one item of a SubmitCases batch. */
+static bool all_inside_items(const struct field_errors *strings)
+{
+    static const char prefix[] = "submit_cases.items[";
+
+    if (strings->dropped > 0)
+        return false;
+    for (size_t i = 0; i < strings->count; i++)
+        if (strncmp(strings->items[i].path, prefix, sizeof(prefix) - 1) != 0)
+            return false;
+    return true;
+}
+
 void request_decode(const uint8_t *payload, size_t len, struct pb_budget *budget,
                     Ritra__Request **out, struct decode_result *res)
 {
     size_t limit = len > SIZE_MAX / DECODE_BUDGET_FACTOR ? SIZE_MAX : len * DECODE_BUDGET_FACTOR;
-    char path[256], why[128];
+    struct field_errors strings;
     Ritra__Request *m;
 
     fe_init(&res->fe);
+    fe_init(&res->item_strings);
     pb_budget_init(budget, limit < DECODE_BUDGET_MIN ? DECODE_BUDGET_MIN : limit);
     *out = m = ritra__request__unpack(&budget->allocator, len, payload);
     if (m == NULL) {
@@ -43,9 +63,13 @@ void request_decode(const uint8_t *payload, size_t len, struct pb_budget *budget
             "request id must be non-zero (0 is reserved for connection-level errors)");
         return;
     }
-    if (pbcheck_strings(&ritra__request__descriptor, payload, len, path, sizeof(path), why,
-                        sizeof(why)) < 0)
-        fe_add(&res->fe, path, "%s", why);
+    fe_init(&strings);
+    /* unpack succeeded, so the encoding is well-formed: only strings can be bad. */
+    pbcheck_visit(&ritra__request__descriptor, payload, len, collect, &strings);
+    if (m->op_case == RITRA__REQUEST__OP_SUBMIT_CASES && all_inside_items(&strings))
+        res->item_strings = strings;
+    else
+        res->fe = strings;
     validate_text(&res->fe, "actor", m->actor, REQUEST_ACTOR_MAX, true, false);
     if (res->fe.count > 0) {
         set(res, DECODE_REFUSED, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request");
@@ -53,8 +77,7 @@ void request_decode(const uint8_t *payload, size_t len, struct pb_budget *budget
     }
     if (m->protocol_version != PROTOCOL_VERSION) {
         fe_add(&res->fe, "protocol_version", "this server speaks version %d", PROTOCOL_VERSION);
-        set(res, DECODE_REFUSED, RITRA__STATUS_CODE__UNIMPLEMENTED,
-            "unsupported protocol version");
+        set(res, DECODE_REFUSED, RITRA__STATUS_CODE__UNIMPLEMENTED, "unsupported protocol version");
         return;
     }
     if (m->op_case == RITRA__REQUEST__OP__NOT_SET) {

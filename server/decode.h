@@ -28,6 +28,9 @@ struct decode_result {
     Ritra__StatusCode code;
     char message[160];
     struct field_errors fe;
+    /* Bad strings inside batch items, left for the operation to refuse
+     * item by item (SubmitCases): one bad case must not sink the rest. */
+    struct field_errors item_strings;
 };
 
 /* Decodes payload through budget (initialised here, sized from len).

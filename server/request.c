@@ -17,6 +17,7 @@ struct request {
     Ritra__Request *msg;
     struct pb_budget budget;
     uint64_t id;
+    struct field_errors *item_strings; /* SubmitCases only; NULL when none */
 };
 
 const Ritra__Request *request_msg(const struct request *r)
@@ -39,9 +40,20 @@ struct conn *request_conn(const struct request *r)
     return r->conn;
 }
 
+const struct field_errors *request_item_strings(const struct request *r)
+{
+    return r->item_strings;
+}
+
+const char *request_actor(const struct request *r)
+{
+    return r->msg->actor;
+}
+
 static void request_free(struct request *r)
 {
     conn_request_done(r->conn);
+    free(r->item_strings);
     if (r->msg != NULL)
         ritra__request__free_unpacked(r->msg, &r->budget.allocator);
     conn_unref(r->conn);
@@ -139,6 +151,14 @@ int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload,
         request_fail(r, res.code, res.message, &res.fe);
         return 0;
     }
+    if (res.item_strings.count > 0) {
+        r->item_strings = malloc(sizeof(*r->item_strings));
+        if (r->item_strings == NULL) {
+            request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory", NULL);
+            return 0;
+        }
+        *r->item_strings = res.item_strings;
+    }
     if (server_draining(srv)) {
         request_fail(r, RITRA__STATUS_CODE__UNAVAILABLE, "server is shutting down", NULL);
         return 0;
@@ -146,6 +166,24 @@ int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload,
     switch (r->msg->op_case) {
     case RITRA__REQUEST__OP_PING:
         op_ping(r);
+        return 0;
+    case RITRA__REQUEST__OP_SUBMIT_CASE:
+        op_submit_case(r);
+        return 0;
+    case RITRA__REQUEST__OP_SUBMIT_CASES:
+        op_submit_cases(r);
+        return 0;
+    case RITRA__REQUEST__OP_GET_CASE:
+        op_get_case(r);
+        return 0;
+    case RITRA__REQUEST__OP_LIST_CASES:
+        op_list_cases(r);
+        return 0;
+    case RITRA__REQUEST__OP_CLOSE_CASE:
+        op_close_case(r);
+        return 0;
+    case RITRA__REQUEST__OP_SYNC_PULL:
+        op_sync_pull(r);
         return 0;
     default:
         /* decode.c knows every op this switch knows; reaching here is a bug. */

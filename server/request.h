@@ -27,6 +27,9 @@ const Ritra__Request *request_msg(const struct request *r);
 const struct agency *request_agency(const struct request *r);
 struct server *request_server(const struct request *r);
 struct conn *request_conn(const struct request *r);
+const char *request_actor(const struct request *r);
+/* SubmitCases: bad strings found inside items at decode time (or NULL). */
+const struct field_errors *request_item_strings(const struct request *r);
 
 /* Sends resp (its id and an OK status are filled in here) and frees r.
  * resp itself stays the caller's. */

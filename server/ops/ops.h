@@ -11,4 +11,12 @@ struct request;
 /* Server version and the agency as the registry sees it right now. */
 void op_ping(struct request *r);
 
+/* Cases (ops/case_submit.c, ops/case_read.c, ops/case_close.c, ops/sync.c). */
+void op_submit_case(struct request *r);
+void op_submit_cases(struct request *r);
+void op_get_case(struct request *r);
+void op_list_cases(struct request *r);
+void op_close_case(struct request *r);
+void op_sync_pull(struct request *r);
+
 #endif

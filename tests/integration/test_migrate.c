@@ -101,17 +101,16 @@ static void test_check_config_accepts_good_and_names_bad(void **state)
     char out[4096];
 
     (void)state;
-    assert_int_equal(sh(out, sizeof(out), "%s --check-config --config %s 2>&1", server_bin(),
-                        H.conf),
-                     0);
+    assert_int_equal(
+        sh(out, sizeof(out), "%s --check-config --config %s 2>&1", server_bin(), H.conf), 0);
     assert_non_null(strstr(out, "configuration ok"));
     assert_int_equal(sh(out, sizeof(out), "%s --check-config --config %s --set max_inflight=0 2>&1",
                         server_bin(), H.conf),
                      1);
     assert_non_null(strstr(out, "max_inflight"));
     assert_int_equal(sh(out, sizeof(out),
-                        "%s --check-config --config %s --set tls_key=%s/ca.crt 2>&1",
-                        server_bin(), H.conf, H.pki),
+                        "%s --check-config --config %s --set tls_key=%s/ca.crt 2>&1", server_bin(),
+                        H.conf, H.pki),
                      1);
     assert_non_null(strstr(out, "tls_key"));
 }
@@ -143,11 +142,12 @@ static void test_server_role_cannot_write_the_registry(void **state)
 
     (void)state;
     /* Least privilege: ritra_app reads agencies, never changes them. */
-    assert_int_not_equal(sh(out, sizeof(out),
-                            "psql '%s' -v ON_ERROR_STOP=1 -c \"UPDATE agencies SET enabled = true\" "
-                            "2>&1",
-                            H.db_app),
-                         0);
+    assert_int_not_equal(
+        sh(out, sizeof(out),
+           "psql '%s' -v ON_ERROR_STOP=1 -c \"UPDATE agencies SET enabled = true\" "
+           "2>&1",
+           H.db_app),
+        0);
     assert_non_null(strstr(out, "permission denied"));
 }
 

@@ -1,0 +1,481 @@
+#include "case_store.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "jsonw.h"
+
+/* Server-side timestamps as RFC 3339 UTC text with microseconds. */
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/*
+ * Every transaction names its agency first, so that row-level security
+ * (and anything else in the database that asks) knows who is acting.
+ */
+static struct db_txn *txn_as(const struct agency *a)
+{
+    static const char sql[] = "SELECT set_config('ritra.agency_id', $1, true)";
+    struct db_txn *t = db_txn_new();
+    char id[16];
+    const char *p[1] = {id};
+
+    snprintf(id, sizeof(id), "%d", a->id);
+    if (db_txn_add(t, sql, 1, p) < 0)
+        abort();
+    return t;
+}
+
+/* PostgreSQL text[] literal; values are quoted and escaped. */
+static char *pg_array(char *const *v, size_t n)
+{
+    struct jsonw w;
+    char *out;
+    const char *json;
+
+    /* A JSON array of strings differs from a text[] literal only in its
+     * brackets, and both escape " and \ with a backslash. Control
+     * characters cannot occur: validation refuses them. */
+    jsonw_init(&w);
+    jsonw_strs(&w, v, n);
+    json = jsonw_finish(&w);
+    if (json == NULL) {
+        jsonw_free(&w);
+        return NULL;
+    }
+    out = strdup(json);
+    if (out != NULL) {
+        out[0] = '{';
+        out[strlen(out) - 1] = '}';
+    }
+    jsonw_free(&w);
+    return out;
+}
+
+/* Uppercase letters and digits only: "1.023.456-7" and "10234567" match. */
+static void doc_number_norm(const char *in, char *out, size_t outlen)
+{
+    size_t n = 0;
+
+    for (; *in && n + 1 < outlen; in++)
+        if (isalnum((unsigned char)*in))
+            out[n++] = (char)toupper((unsigned char)*in);
+    out[n] = '\0';
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return d[m - 1];
+}
+
+/* The first and last day a validated partial date can denote. */
+static void date_range(const char *s, char from[11], char to[11])
+{
+    int y = 0, m = 0, d = 0;
+    int n = sscanf(s, "%4d-%2d-%2d", &y, &m, &d);
+
+    if (n == 3) {
+        snprintf(from, 11, "%04d-%02d-%02d", y, m, d);
+        snprintf(to, 11, "%04d-%02d-%02d", y, m, d);
+    } else if (n == 2) {
+        snprintf(from, 11, "%04d-%02d-01", y, m);
+        snprintf(to, 11, "%04d-%02d-%02d", y, m, days_in_month(y, m));
+    } else {
+        snprintf(from, 11, "%04d-01-01", y);
+        snprintf(to, 11, "%04d-12-31", y);
+    }
+}
+
+static void project_person(struct jsonw *w, const Ritra__Person *p)
+{
+    const Ritra__VictimContext *v = p->victim;
+    const Ritra__Consent *con = v ? v->consent : NULL;
+
+    jsonw_obj_begin(w);
+    jsonw_key(w, "person_ref");
+    jsonw_str(w, p->person_ref);
+    jsonw_key(w, "role");
+    jsonw_str(w, p->role);
+    jsonw_key(w, "given_names");
+    jsonw_str(w, p->prs_firstname);
+    jsonw_key(w, "middle_name");
+    jsonw_str(w, p->prs_middlename);
+    jsonw_key(w, "first_surname");
+    jsonw_str(w, p->first_surname);
+    jsonw_key(w, "second_surname");
+    jsonw_str(w, p->second_surname);
+    jsonw_key(w, "aliases");
+    jsonw_strs(w, p->aliases, p->n_aliases);
+    jsonw_key(w, "sex");
+    jsonw_str(w, p->sex);
+    jsonw_key(w, "gender");
+    jsonw_str(w, p->prs_gender);
+    jsonw_key(w, "birth_date");
+    jsonw_str(w, p->prs_birthdate);
+    jsonw_key(w, "citizenships");
+    jsonw_strs(w, p->prs_citizenship, p->n_prs_citizenship);
+    jsonw_key(w, "phones");
+    jsonw_strs(w, p->phones, p->n_phones);
+    jsonw_key(w, "trafficking_status");
+    jsonw_str(w, v ? v->vic_traffickingstatus : NULL);
+    jsonw_key(w, "consent_given");
+    jsonw_bool(w, con != NULL && con->con_consent);
+    jsonw_key(w, "consent_scope");
+    jsonw_strs(w, con ? con->scope : NULL, con ? con->n_scope : 0);
+    jsonw_key(w, "consent_date");
+    jsonw_str(w, con ? con->date : NULL);
+    jsonw_key(w, "documents");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < p->n_documents; i++) {
+        const Ritra__IdentityDocument *d = p->documents[i];
+        char norm[80];
+
+        doc_number_norm(d->number, norm, sizeof(norm));
+        jsonw_obj_begin(w);
+        jsonw_key(w, "type");
+        jsonw_str(w, d->type);
+        jsonw_key(w, "number");
+        jsonw_str(w, d->number);
+        jsonw_key(w, "number_norm");
+        jsonw_str(w, norm);
+        jsonw_key(w, "issuing_country");
+        jsonw_str(w, d->issuing_country);
+        jsonw_obj_end(w);
+    }
+    jsonw_arr_end(w);
+    jsonw_obj_end(w);
+}
+
+static void project_events(struct jsonw *w, const Ritra__Case *c)
+{
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < c->n_events; i++) {
+        const Ritra__TraffickingEvent *e = c->events[i];
+        char from[11], to[11];
+
+        jsonw_obj_begin(w);
+        jsonw_key(w, "ordinal");
+        jsonw_int(w, (int64_t)i);
+        jsonw_key(w, "type");
+        jsonw_str(w, e->hte_type);
+        jsonw_key(w, "date");
+        jsonw_str(w, e->hte_date);
+        if (e->hte_date != NULL && *e->hte_date) {
+            date_range(e->hte_date, from, to);
+            jsonw_key(w, "date_from");
+            jsonw_str(w, from);
+            jsonw_key(w, "date_to");
+            jsonw_str(w, to);
+        }
+        jsonw_key(w, "country");
+        jsonw_str(w, e->hte_country);
+        jsonw_key(w, "state");
+        jsonw_str(w, e->hte_state);
+        jsonw_key(w, "city");
+        jsonw_str(w, e->hte_city);
+        jsonw_obj_end(w);
+    }
+    jsonw_arr_end(w);
+}
+
+struct submit_ctx {
+    case_written_fn fn;
+    void *arg;
+};
+
+static const char submit_sql[] =
+    "SELECT outcome, case_id::text, version FROM ritra_submit_case($1, $2, $3, $4, $5, $6, $7, "
+    "$8, $9, $10, $11, $12, $13::jsonb, $14::jsonb)";
+
+static void submit_done(struct db_txn *t, enum db_outcome db, void *arg)
+{
+    struct submit_ctx *ctx = arg;
+    const PGresult *r = db_txn_result(t, 1);
+    struct case_written w;
+    const char *outcome;
+
+    memset(&w, 0, sizeof(w));
+    w.db = db;
+    w.error = db_txn_error(t);
+    w.outcome = CASE_FAILED;
+    if (db == DB_OK && r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        outcome = PQgetvalue(r, 0, 0);
+        snprintf(w.case_id, sizeof(w.case_id), "%s", PQgetvalue(r, 0, 1));
+        w.version = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+        if (strcmp(outcome, "created") == 0)
+            w.outcome = CASE_CREATED;
+        else if (strcmp(outcome, "updated") == 0)
+            w.outcome = CASE_UPDATED;
+        else if (strcmp(outcome, "unchanged") == 0)
+            w.outcome = CASE_UNCHANGED;
+        else if (strcmp(outcome, "conflict") == 0)
+            w.outcome = CASE_CONFLICT;
+    } else if (db == DB_OK) {
+        w.db = DB_SQL_ERROR;
+        w.error = "unexpected result from ritra_submit_case";
+    }
+    ctx->fn(&w, ctx->arg);
+    free(ctx);
+}
+
+int case_store_submit(struct db_pool *db, const struct agency *a, const char *actor,
+                      const Ritra__Case *c, int64_t expected_version, case_written_fn fn, void *arg)
+{
+    Ritra__Case rec = *c;
+    struct submit_ctx *ctx = NULL;
+    struct jsonw persons, events;
+    uint8_t *packed = NULL, sha[32];
+    size_t len;
+    char agency_id[16], expected[24], count[16], *types = NULL;
+    const char *values[14];
+    int lengths[14] = {0}, formats[14] = {0}, rc = -1;
+    struct db_txn *t;
+
+    /* The record holds what the agency said, never what the server says. */
+    rec.case_id = rec.owner_agency = rec.created_at = rec.updated_at = "";
+    rec.version = 0;
+    len = ritra__case__get_packed_size(&rec);
+    packed = malloc(len ? len : 1);
+    jsonw_init(&persons);
+    jsonw_init(&events);
+    if (packed == NULL || ritra__case__pack(&rec, packed) != len)
+        goto out;
+    if (EVP_Digest(packed, len, sha, NULL, EVP_sha256(), NULL) != 1)
+        goto out;
+    jsonw_arr_begin(&persons);
+    for (size_t i = 0; i < c->n_persons; i++)
+        project_person(&persons, c->persons[i]);
+    jsonw_arr_end(&persons);
+    project_events(&events, c);
+    types = pg_array(c->vic_typeofexploitation, c->n_vic_typeofexploitation);
+    if (types == NULL || jsonw_finish(&persons) == NULL || jsonw_finish(&events) == NULL)
+        goto out;
+    snprintf(agency_id, sizeof(agency_id), "%d", a->id);
+    snprintf(expected, sizeof(expected), "%lld", (long long)expected_version);
+    snprintf(count, sizeof(count), "%zu", c->n_persons);
+    values[0] = agency_id;
+    values[1] = actor;
+    values[2] = c->external_ref;
+    values[3] = expected;
+    values[4] = (const char *)sha;
+    lengths[4] = sizeof(sha);
+    formats[4] = 1;
+    values[5] = (const char *)packed;
+    lengths[5] = (int)len;
+    formats[5] = 1;
+    values[6] = c->cas_status;
+    values[7] = c->handling_code;
+    values[8] = c->source_reliability;
+    values[9] = c->information_accuracy;
+    values[10] = types;
+    values[11] = count;
+    values[12] = jsonw_finish(&persons);
+    values[13] = jsonw_finish(&events);
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL)
+        goto out;
+    ctx->fn = fn;
+    ctx->arg = arg;
+    t = txn_as(a);
+    if (db_txn_add_ex(t, submit_sql, 14, values, lengths, formats, 0) < 0) {
+        db_txn_free(t);
+        free(ctx);
+        goto out;
+    }
+    db_submit(db, t, submit_done, ctx);
+    rc = 0;
+out:
+    free(types);
+    free(packed);
+    jsonw_free(&persons);
+    jsonw_free(&events);
+    return rc;
+}
+
+struct rows_ctx {
+    case_rows_fn fn;
+    void *arg;
+    int has_record;
+    int is_sync;
+    int limit;
+};
+
+/* Column order shared by get and sync: see row_at(). */
+#define CASE_COLUMNS                                                                               \
+    "c.case_id::text, a.code, c.version::text, " TS("c.created_at") ", " TS(                       \
+        "c.updated_at") ", c.status, c.handling_code, c.person_count::text, c.external_ref"
+
+static void row_at(const PGresult *r, int i, int has_record, struct case_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    row->case_id = PQgetvalue(r, i, 0);
+    row->owner_code = PQgetvalue(r, i, 1);
+    row->version = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+    row->created_at = PQgetvalue(r, i, 3);
+    row->updated_at = PQgetvalue(r, i, 4);
+    row->status = PQgetvalue(r, i, 5);
+    row->handling_code = PQgetvalue(r, i, 6);
+    row->person_count = (int)strtol(PQgetvalue(r, i, 7), NULL, 10);
+    row->external_ref = PQgetvalue(r, i, 8);
+    if (has_record) {
+        row->record = (const uint8_t *)PQgetvalue(r, i, 9);
+        row->record_len = (size_t)PQgetlength(r, i, 9);
+    }
+}
+
+static void rows_done(struct db_txn *t, enum db_outcome db, void *arg)
+{
+    struct rows_ctx *ctx = arg;
+    const PGresult *r = db_txn_result(t, 1);
+    struct case_row *rows = NULL;
+    char next[128] = "";
+    int n = 0;
+
+    if (db == DB_OK && (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK))
+        db = DB_SQL_ERROR;
+    if (db == DB_OK)
+        n = PQntuples(r);
+    if (n > 0) {
+        rows = calloc((size_t)n, sizeof(*rows));
+        if (rows == NULL) {
+            ctx->fn(NULL, 0, DB_SQL_ERROR, "out of memory", "", ctx->arg);
+            free(ctx);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            row_at(r, i, ctx->has_record, &rows[i]);
+            if (ctx->is_sync) {
+                rows[i].feed_xid = PQgetvalue(r, i, 10);
+                rows[i].feed_seq = PQgetvalue(r, i, 11);
+            }
+        }
+        /* Cursor columns follow the case columns (and the record). */
+        if (ctx->is_sync)
+            snprintf(next, sizeof(next), "%s:%s", PQgetvalue(r, n - 1, 10),
+                     PQgetvalue(r, n - 1, 11));
+        else if (ctx->limit > 0 && n == ctx->limit)
+            snprintf(next, sizeof(next), "%s|%s", PQgetvalue(r, n - 1, 9), rows[n - 1].case_id);
+    }
+    ctx->fn(rows, n, db, db_txn_error(t), next, ctx->arg);
+    free(rows);
+    free(ctx);
+}
+
+static void submit_rows(struct db_pool *db, struct db_txn *t, int has_record, int is_sync,
+                        int limit, case_rows_fn fn, void *arg)
+{
+    struct rows_ctx *ctx = calloc(1, sizeof(*ctx));
+
+    if (ctx == NULL)
+        abort();
+    ctx->fn = fn;
+    ctx->arg = arg;
+    ctx->has_record = has_record;
+    ctx->is_sync = is_sync;
+    ctx->limit = limit;
+    db_submit(db, t, rows_done, ctx);
+}
+
+void case_store_get(struct db_pool *db, const struct agency *a, const char *case_id,
+                    const char *external_ref, case_rows_fn fn, void *arg)
+{
+    static const char by_id[] = "SELECT " CASE_COLUMNS ", c.record"
+                                "  FROM cases c JOIN agencies a ON a.agency_id = c.owner_agency_id"
+                                " WHERE c.case_id = $2::uuid AND c.owner_agency_id = $1";
+    static const char by_ref[] = "SELECT " CASE_COLUMNS ", c.record"
+                                 "  FROM cases c JOIN agencies a ON a.agency_id = c.owner_agency_id"
+                                 " WHERE c.external_ref = $2 AND c.owner_agency_id = $1";
+    struct db_txn *t = txn_as(a);
+    char agency_id[16];
+    const char *values[2] = {agency_id, case_id ? case_id : external_ref};
+
+    snprintf(agency_id, sizeof(agency_id), "%d", a->id);
+    if (db_txn_add_ex(t, case_id ? by_id : by_ref, 2, values, NULL, NULL, 1) < 0)
+        abort();
+    submit_rows(db, t, 1, 0, 0, fn, arg);
+}
+
+void case_store_list(struct db_pool *db, const struct agency *a, const struct case_list_query *q,
+                     case_rows_fn fn, void *arg)
+{
+    static const char sql[] = "SELECT " CASE_COLUMNS ", " TS(
+        "c.updated_at") " AS position"
+                        "  FROM cases c JOIN agencies a ON a.agency_id = c.owner_agency_id"
+                        " WHERE c.owner_agency_id = $1"
+                        "   AND ($2::text[] IS NULL OR c.status = ANY ($2::text[]))"
+                        "   AND ($3::text[] IS NULL OR c.handling_code = ANY ($3::text[]))"
+                        "   AND ($4::timestamptz IS NULL OR c.updated_at >= $4::timestamptz)"
+                        "   AND ($5::timestamptz IS NULL OR (c.updated_at, c.case_id) > "
+                        "($5::timestamptz, "
+                        "$6::uuid))"
+                        " ORDER BY c.updated_at, c.case_id LIMIT $7";
+    struct db_txn *t = txn_as(a);
+    char agency_id[16], limit[16];
+    char *status = q->n_status ? pg_array(q->status, q->n_status) : NULL;
+    char *handling = q->n_handling ? pg_array(q->handling, q->n_handling) : NULL;
+    const char *values[7];
+
+    snprintf(agency_id, sizeof(agency_id), "%d", a->id);
+    snprintf(limit, sizeof(limit), "%d", q->limit);
+    values[0] = agency_id;
+    values[1] = status;
+    values[2] = handling;
+    values[3] = q->updated_since;
+    values[4] = q->after_updated;
+    values[5] = q->after_case_id;
+    values[6] = limit;
+    if ((q->n_status && status == NULL) || (q->n_handling && handling == NULL) ||
+        db_txn_add(t, sql, 7, values) < 0)
+        abort();
+    free(status);
+    free(handling);
+    submit_rows(db, t, 0, 0, q->limit, fn, arg);
+}
+
+void case_store_sync(struct db_pool *db, const struct agency *a, const char *xid, const char *seq,
+                     int limit, case_rows_fn fn, void *arg)
+{
+    /*
+     * Only rows written by transactions older than every transaction still
+     * running: a writer that commits after this read gets an xid at or
+     * above the xmin seen here, hence a position after our cursor.
+     */
+    static const char sql[] = "SELECT " CASE_COLUMNS ", c.record, f.xid::text, f.seq::text"
+                              "  FROM sync_feed f JOIN cases c ON c.case_id = f.case_id"
+                              "  JOIN agencies a ON a.agency_id = c.owner_agency_id"
+                              " WHERE f.agency_id = $1"
+                              "   AND (f.xid, f.seq) > ($2::xid8, $3::bigint)"
+                              "   AND f.xid < pg_snapshot_xmin(pg_current_snapshot())"
+                              " ORDER BY f.xid, f.seq LIMIT $4";
+    struct db_txn *t = txn_as(a);
+    char agency_id[16], lim[16];
+    const char *values[4] = {agency_id, xid, seq, lim};
+
+    snprintf(agency_id, sizeof(agency_id), "%d", a->id);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    if (db_txn_add_ex(t, sql, 4, values, NULL, NULL, 1) < 0)
+        abort();
+    submit_rows(db, t, 1, 1, limit, fn, arg);
+}
+
+Ritra__Case *case_store_unpack(const struct case_row *row)
+{
+    return ritra__case__unpack(NULL, row->record_len, row->record);
+}
+
+void case_store_view(const Ritra__Case *stored, const struct case_row *row, Ritra__Case *view)
+{
+    *view = *stored;
+    view->case_id = (char *)row->case_id;
+    view->owner_agency = (char *)row->owner_code;
+    view->version = row->version;
+    view->created_at = (char *)row->created_at;
+    view->updated_at = (char *)row->updated_at;
+}

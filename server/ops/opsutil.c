@@ -1,0 +1,90 @@
+#include "opsutil.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../log.h"
+#include "../request.h"
+
+void ops_fail_db(struct request *r, enum db_outcome db, const char *error)
+{
+    switch (db) {
+    case DB_UNAVAILABLE:
+        request_fail(r, RITRA__STATUS_CODE__UNAVAILABLE, "database unavailable", NULL);
+        return;
+    case DB_TIMEOUT:
+        request_fail(r, RITRA__STATUS_CODE__DEADLINE_EXCEEDED, "database did not answer in time",
+                     NULL);
+        return;
+    case DB_SQL_ERROR:
+    case DB_OK:
+    default:
+        log_msg(LOG_ERROR, "db_query_failed", error);
+        request_fail(r, RITRA__STATUS_CODE__INTERNAL, "database query failed", NULL);
+        return;
+    }
+}
+
+bool ops_uuid_valid(const char *s)
+{
+    static const int dash[] = {8, 13, 18, 23};
+
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool want_dash = i == dash[0] || i == dash[1] || i == dash[2] || i == dash[3];
+        if (want_dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool ops_timestamp_valid(const char *s)
+{
+    int y, mo, d, h, mi, sec;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p;
+
+    if (strlen(s) < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+        !digits(s + 8, 2))
+        return false;
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    mo = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
+        return false;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return false;
+    if (s[10] == '\0')
+        return true;
+    p = s + 10;
+    if (*p != 'T' || strlen(p) < 9 || !digits(p + 1, 2) || p[3] != ':' || !digits(p + 4, 2) ||
+        p[6] != ':' || !digits(p + 7, 2))
+        return false;
+    h = (p[1] - '0') * 10 + (p[2] - '0');
+    mi = (p[4] - '0') * 10 + (p[5] - '0');
+    sec = (p[7] - '0') * 10 + (p[8] - '0');
+    if (h > 23 || mi > 59 || sec > 59)
+        return false;
+    p += 9;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; isdigit((unsigned char)*p); p++)
+            n++;
+        if (n == 0 || n > 9)
+            return false;
+    }
+    if (strcmp(p, "Z") == 0)
+        return true;
+    return (*p == '+' || *p == '-') && strlen(p) == 6 && digits(p + 1, 2) && p[3] == ':' &&
+           digits(p + 4, 2);
+}

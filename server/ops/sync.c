@@ -1,0 +1,157 @@
+/*
+ * SyncPull: every change to the cases the agency may see, after a cursor,
+ * each as the case's full current state. Gap-free by construction (see
+ * case_store_sync and docs/sync.md): the cursor is a position (xid, seq)
+ * in the feed, and only positions of finished transactions are served.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../case_store.h"
+#include "../log.h"
+#include "../request.h"
+#include "../server.h"
+#include "ops.h"
+#include "opsutil.h"
+
+#define SYNC_DEFAULT_LIMIT 500
+#define SYNC_MAX_LIMIT     1000
+/* A reply stops growing here even if the limit allows more rows. */
+#define SYNC_MAX_REPLY_BYTES (16u * 1024 * 1024)
+#define SYNC_CURSOR_PREFIX   "S1~"
+
+struct sync_ctx {
+    struct request *r;
+    char cursor[96];
+    int limit;
+};
+
+static void pulled(const struct case_row *rows, int n, enum db_outcome db, const char *error,
+                   const char *next, void *arg)
+{
+    struct sync_ctx *ctx = arg;
+    struct request *r = ctx->r;
+    Ritra__Response resp = RITRA__RESPONSE__INIT;
+    Ritra__SyncPullResult res = RITRA__SYNC_PULL_RESULT__INIT;
+    Ritra__SyncChange *changes = NULL, **ptrs = NULL;
+    Ritra__Case **stored = NULL, *views = NULL;
+    char cursor[96];
+    size_t bytes = 0;
+    int kept = 0;
+
+    (void)next;
+    if (db != DB_OK) {
+        ops_fail_db(r, db, error);
+        goto out;
+    }
+    snprintf(cursor, sizeof(cursor), "%s", ctx->cursor);
+    if (n > 0) {
+        changes = calloc((size_t)n, sizeof(*changes));
+        ptrs = calloc((size_t)n, sizeof(*ptrs));
+        stored = calloc((size_t)n, sizeof(*stored));
+        views = calloc((size_t)n, sizeof(*views));
+        if (changes == NULL || ptrs == NULL || stored == NULL || views == NULL) {
+            request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory", NULL);
+            goto out;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (bytes > 0 && bytes + rows[i].record_len > SYNC_MAX_REPLY_BYTES)
+            break; /* the rest comes with the next pull */
+        stored[i] = case_store_unpack(&rows[i]);
+        if (stored[i] == NULL) {
+            log_msg(LOG_ERROR, "case_record_corrupt", rows[i].case_id);
+            request_fail(r, RITRA__STATUS_CODE__INTERNAL, "a stored case cannot be read", NULL);
+            goto out;
+        }
+        case_store_view(stored[i], &rows[i], &views[i]);
+        ritra__sync_change__init(&changes[i]);
+        changes[i].case_id = (char *)rows[i].case_id;
+        changes[i].version = rows[i].version;
+        changes[i].case_ = &views[i];
+        ptrs[i] = &changes[i];
+        bytes += rows[i].record_len + 256;
+        snprintf(cursor, sizeof(cursor), SYNC_CURSOR_PREFIX "%s~%s", rows[i].feed_xid,
+                 rows[i].feed_seq);
+        kept++;
+    }
+    res.n_changes = (size_t)kept;
+    res.changes = ptrs;
+    res.next_cursor = cursor;
+    res.more = kept < n || n == ctx->limit;
+    resp.result_case = RITRA__RESPONSE__RESULT_SYNC_PULL;
+    resp.sync_pull = &res;
+    request_reply(r, &resp);
+out:
+    for (int i = 0; stored != NULL && i < n; i++)
+        if (stored[i] != NULL)
+            ritra__case__free_unpacked(stored[i], NULL);
+    free(stored);
+    free(views);
+    free(changes);
+    free(ptrs);
+    free(ctx);
+}
+
+/* "" or "S1~<xid>~<seq>" with decimal numbers. */
+static bool parse_cursor(const char *c, char *xid, char *seq)
+{
+    const char *p, *tilde;
+    size_t a, b;
+
+    if (*c == '\0') {
+        xid[0] = seq[0] = '0';
+        xid[1] = seq[1] = '\0';
+        return true;
+    }
+    if (strncmp(c, SYNC_CURSOR_PREFIX, strlen(SYNC_CURSOR_PREFIX)) != 0)
+        return false;
+    p = c + strlen(SYNC_CURSOR_PREFIX);
+    tilde = strchr(p, '~');
+    if (tilde == NULL)
+        return false;
+    a = (size_t)(tilde - p);
+    b = strlen(tilde + 1);
+    if (a == 0 || a > 20 || b == 0 || b > 19)
+        return false;
+    for (size_t i = 0; i < a; i++)
+        if (!isdigit((unsigned char)p[i]))
+            return false;
+    for (size_t i = 0; i < b; i++)
+        if (!isdigit((unsigned char)tilde[1 + i]))
+            return false;
+    memcpy(xid, p, a);
+    xid[a] = '\0';
+    memcpy(seq, tilde + 1, b + 1);
+    return true;
+}
+
+void op_sync_pull(struct request *r)
+{
+    const Ritra__SyncPullRequest *m = request_msg(r)->sync_pull;
+    struct sync_ctx *ctx;
+    struct field_errors fe;
+    char xid[24], seq[24];
+
+    fe_init(&fe);
+    if (!parse_cursor(m->cursor, xid, seq))
+        fe_add(&fe, "sync_pull.cursor", "not a cursor this server gave out");
+    if (m->limit > SYNC_MAX_LIMIT)
+        fe_add(&fe, "sync_pull.limit", "at most %d", SYNC_MAX_LIMIT);
+    if (fe.count > 0) {
+        request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
+        return;
+    }
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL) {
+        request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory", NULL);
+        return;
+    }
+    ctx->r = r;
+    ctx->limit = m->limit ? (int)m->limit : SYNC_DEFAULT_LIMIT;
+    snprintf(ctx->cursor, sizeof(ctx->cursor), "%s", m->cursor);
+    case_store_sync(server_db(request_server(r)), request_agency(r), xid, seq, ctx->limit, pulled,
+                    ctx);
+}

@@ -396,6 +396,26 @@ static bool docnum_alnum(char c)
     return docnum_char(c) && c != ' ' && c != '.' && c != '/' && c != '-';
 }
 
+static bool check_docnum(struct field_errors *fe, const char *path, const char *s)
+{
+    bool alnum = false;
+
+    if (!validate_text(fe, path, s, CASE_MAX_DOCUMENT_NUMBER, true, false))
+        return false;
+    for (const char *c = s; *c != '\0'; c++) {
+        if (!docnum_char(*c)) {
+            fe_add(fe, path, "only letters, digits, space, '.', '/' and '-' allowed");
+            return false;
+        }
+        alnum |= docnum_alnum(*c);
+    }
+    if (!alnum) {
+        fe_add(fe, path, "needs a letter or digit");
+        return false;
+    }
+    return true;
+}
+
 /* Two document numbers are the same document if they differ only in
  * separators or letter case ("1.020.304" and "1020304"): agencies format
  * the same identity card differently. */
@@ -497,24 +517,7 @@ static void check_documents(struct field_errors *fe, const char *base, const Rit
             continue;
         }
         ok &= check_pick(fe, join(sub, path, "type"), PICKLIST_DOCUMENT_TYPE, d->type, true);
-        join(sub, path, "number");
-        if (validate_text(fe, sub, d->number, CASE_MAX_DOCUMENT_NUMBER, true, false)) {
-            bool alnum = false;
-            for (const char *c = d->number; *c != '\0'; c++) {
-                if (!docnum_char(*c)) {
-                    fe_add(fe, sub, "only letters, digits, space, '.', '/' and '-' allowed");
-                    ok = false;
-                    break;
-                }
-                alnum |= docnum_alnum(*c);
-            }
-            if (ok && !alnum) {
-                fe_add(fe, sub, "needs a letter or digit");
-                ok = false;
-            }
-        } else {
-            ok = false;
-        }
+        ok &= check_docnum(fe, join(sub, path, "number"), d->number);
         check_country(fe, join(sub, path, "issuing_country"), d->issuing_country, true);
         ok &= picklist_country_valid(d->issuing_country);
         if (!ok)

@@ -132,13 +132,19 @@ static const char *const role[] = {"Victim", "Suspect", "Witness", "Other"};
 
 static const char *const sex[] = {"Female", "Male", "Intersex", "Unknown"};
 
-/* Traffic-light style handling codes: H0 unrestricted .. H3 only under the
- * stated handling_conditions. */
+/* The Europol grading scheme (Europol Regulation art. 29 and its handling
+ * codes), which police and prosecutors already use when exchanging
+ * intelligence: H0 crime-fighting use only, H1 not in court without the
+ * provider's consent, H2 not passed on without it, H3 the restrictions
+ * written in handling_conditions. */
 static const char *const handling_code[] = {"H0", "H1", "H2", "H3"};
 
-/* Admiralty-style grading of the source and of the information. */
+/* Europol source evaluation: A beyond doubt, B mostly reliable, C mostly
+ * unreliable, X cannot be assessed. */
 static const char *const source_reliability[] = {"A", "B", "C", "X"};
 
+/* Europol information evaluation: 1 not in doubt, 2 known personally to the
+ * source only, 3 corroborated by information already held, 4 neither. */
 static const char *const information_accuracy[] = {"1", "2", "3", "4"};
 
 static const char *const document_type[] = {

@@ -1,20 +1,17 @@
 /*
  * ritra: command-line client for the ritra case-exchange server, built on
- * libritra alone. Each subcommand is one row of the commands[] table:
- * adding one means writing its handler and its help text.
+ * libritra alone. This file holds what every command shares (flags,
+ * connecting, errors, help) and the ping command; the case commands are
+ * in cli_case.c and sync in cli_sync.c. Each command is one entry of the
+ * commands[] table: adding one means writing its handler and help text.
  *
- * Exit status (scripts depend on these; --help prints the same list):
- *   0  success
- *   1  the server answered with an error status
- *   2  usage error (bad flags, missing address, unreadable local files)
- *   3  unauthenticated: the server refused the client certificate
- *   4  connection, TLS or timeout failure; retrying later may help
- *   5  internal or protocol error
+ * Exit status: see enum in cli.h; ritra --help prints the same list.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,40 +20,20 @@
 
 #include <json-c/json.h>
 
+#include "cli.h"
 #include "ritra.h"
 #include "ritra_config.h"
-
-enum {
-    EXIT_OK = 0,
-    EXIT_STATUS = 1,
-    EXIT_USAGE = 2,
-    EXIT_UNAUTH = 3,
-    EXIT_TRANSPORT = 4,
-    EXIT_INTERNAL = 5,
-};
 
 #define MAX_PING_COUNT 1000000L
 #define MAX_TIMEOUT_MS 86400000L
 
-struct cli {
-    struct ritra_opts opts;
-    int json;
-};
-
-struct command {
-    const char *name;
-    int (*run)(struct cli *g, int argc, char **argv);
-    const char *synopsis; /* flags after the name */
-    const char *summary;  /* one line for the command list */
-    const char *help;     /* the command's own flags */
-};
-
-static const struct command *find_command(const char *name);
+static const struct cli_command *const *find_command_entry(const char *name);
+static const struct cli_command *find_command(const char *name);
 
 /* ---- output helpers ---- */
 
 /* Server-supplied text reaches a terminal: keep control characters out. */
-static const char *clean(char *buf, size_t size, const char *s)
+const char *cli_clean(char *buf, size_t size, const char *s)
 {
     size_t i;
 
@@ -71,26 +48,26 @@ static double elapsed_ms(const struct timespec *a, const struct timespec *b)
     return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
-static int exit_for(int code)
+int cli_exit_for(int code)
 {
     switch (code) {
     case RITRA__STATUS_CODE__UNAUTHENTICATED:
-        return EXIT_UNAUTH;
+        return CLI_EXIT_UNAUTH;
     case RITRA_E_CONNECT:
     case RITRA_E_TLS:
     case RITRA_E_TIMEOUT:
     case RITRA_E_CLOSED:
-        return EXIT_TRANSPORT;
+        return CLI_EXIT_TRANSPORT;
     case RITRA_E_USAGE:
-        return EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     default:
-        return code > RITRA__STATUS_CODE__OK && code < RITRA_E_CONNECT ? EXIT_STATUS
-                                                                       : EXIT_INTERNAL;
+        return code > RITRA__STATUS_CODE__OK && code < RITRA_E_CONNECT ? CLI_EXIT_STATUS
+                                                                       : CLI_EXIT_INTERNAL;
     }
 }
 
 /* Prints "ritra: CODE: message" and the field details; returns the exit code. */
-static int report(const struct ritra_error *err)
+int cli_report(const struct ritra_error *err)
 {
     const char *line = err->details;
 
@@ -102,13 +79,11 @@ static int report(const struct ritra_error *err)
         fprintf(stderr, "  %.*s\n", len, line);
         line += len + (nl != NULL);
     }
-    return exit_for(err->code);
+    return cli_exit_for(err->code);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Prints "ritra: <message>" and a pointer to --help; returns EXIT_USAGE. */
-static int usage_error(const char *fmt, ...)
+/* Prints "ritra: <message>" and a pointer to --help; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...)
 {
     va_list ap;
 
@@ -117,21 +92,22 @@ static int usage_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputs("\nTry 'ritra --help'.\n", stderr);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
 }
 
 static int print_version(void)
 {
     printf("ritra %s (protocol %u)\n", RITRA_VERSION, RITRA_PROTOCOL_VERSION);
-    return EXIT_OK;
+    return CLI_EXIT_OK;
 }
 
-/* Prints obj as one line on stdout and releases it. */
-static int print_json(struct json_object *obj)
+int cli_print_json(struct json_object *obj, int pretty)
 {
-    const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
-    int rc = s != NULL && puts(s) >= 0 ? EXIT_OK : EXIT_INTERNAL;
+    int flags =
+        JSON_C_TO_STRING_NOSLASHESCAPE |
+        (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
+    const char *s = json_object_to_json_string_ext(obj, flags);
+    int rc = s != NULL && puts(s) >= 0 ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
 
     json_object_put(obj);
     return rc;
@@ -157,8 +133,8 @@ enum {
     OPT_ACTOR,
     OPT_TIMEOUT,
     OPT_JSON,
-    OPT_HELP,
-    OPT_VERSION,
+    OPT_HELP = CLI_OPT_HELP,
+    OPT_VERSION = CLI_OPT_VERSION,
 };
 
 static const struct option global_options[] = {
@@ -176,7 +152,7 @@ static const struct option global_options[] = {
 #define N_GLOBAL  (sizeof(global_options) / sizeof(global_options[0]))
 #define MAX_LOCAL 16
 
-static int parse_long(const char *s, long min, long max, long *out)
+int cli_parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
     long v;
@@ -189,14 +165,22 @@ static int parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
-/*
- * getopt_long over a command's own flags plus the global ones, so global
- * flags work before or after the command name. Global flags are applied to
- * g here. Returns a command flag's val, -1 at the end of the flags, OPT_HELP
- * or OPT_VERSION for the caller to act on, or '?' after printing an error.
- */
-static int cli_getopt(struct cli *g, int argc, char **argv, const char *shortopts,
-                      const struct option *local)
+int cli_expected_version(const char *arg, int64_t *out)
+{
+    long v;
+
+    if (cli_parse_long(arg, 0, INT64_MAX, &v) < 0) {
+        cli_usage_error("--expected-version wants a version number, not \"%s\"", arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Global flags work before or after the command name: every command's
+ * getopt_long sees them too. */
+int cli_getopt(struct cli *g, int argc, char **argv, const char *shortopts,
+               const struct option *local)
 {
     struct option all[N_GLOBAL + MAX_LOCAL + 1];
     size_t n = 0;
@@ -230,19 +214,19 @@ static int cli_getopt(struct cli *g, int argc, char **argv, const char *shortopt
             g->json = 1;
             break;
         case OPT_TIMEOUT:
-            if (parse_long(optarg, 1, MAX_TIMEOUT_MS, &ms) < 0) {
-                usage_error("--timeout wants milliseconds between 1 and 86400000, not \"%s\"",
-                            optarg);
+            if (cli_parse_long(optarg, 1, MAX_TIMEOUT_MS, &ms) < 0) {
+                cli_usage_error("--timeout wants milliseconds between 1 and 86400000, not \"%s\"",
+                                optarg);
                 return '?';
             }
             g->opts.connect_timeout_ms = (int)ms;
             g->opts.io_timeout_ms = (int)ms;
             break;
         case ':':
-            usage_error("%s needs a value", argv[optind - 1]);
+            cli_usage_error("%s needs a value", argv[optind - 1]);
             return '?';
         case '?':
-            usage_error("unknown flag %s", argv[optind - 1]);
+            cli_usage_error("unknown flag %s", argv[optind - 1]);
             return '?';
         default:
             return ch;
@@ -260,13 +244,9 @@ static void print_usage(FILE *f)
           "\n"
           "Commands:\n",
           f);
-    for (const struct command *c = find_command(NULL); c->name != NULL; c++) {
-        char head[64];
-
-        snprintf(head, sizeof(head), "%s %s", c->name, c->synopsis);
-        fprintf(f, "  %-19s %s\n", head, c->summary);
-    }
-    fputs("  help [COMMAND]      show this text or a command's flags\n"
+    for (const struct cli_command *const *c = find_command_entry(NULL); *c != NULL; c++)
+        fputs((*c)->list, f);
+    fputs("  help [COMMAND]          show this text or a command's flags\n"
           "\n"
           "Flags (also accepted after the command; defaults from the environment):\n"
           "  --addr HOST:PORT    server address, [v6addr]:port for IPv6   $RITRA_ADDR\n"
@@ -277,24 +257,37 @@ static void print_usage(FILE *f)
           "                                                               else $USER\n"
           "  --timeout MS        connect and per-call I/O timeout in milliseconds\n"
           "                      (default 10000 to connect, 30000 per call)\n"
-          "  --json              print the result as one JSON object\n"
+          "  --json              machine-readable output: one JSON object per line\n"
           "  --help, --version\n"
           "\n"
           "Exit status:\n"
           "  0  success\n"
-          "  1  the server answered with an error status\n"
-          "  2  usage error\n"
+          "  1  the server answered with an error status, or some submitted case failed\n"
+          "  2  usage error: bad flags, unreadable local files, invalid JSON input\n"
+          "     (the message names the place, e.g. cases.json: [3].persons[1].sex)\n"
           "  3  unauthenticated: the server refused the client certificate\n"
           "  4  connection, TLS or timeout failure; retrying later may help\n"
-          "  5  internal or protocol error\n",
+          "  5  internal or protocol error, or writing a local file failed\n",
           f);
 }
 
-static int print_command_help(const struct command *c)
+static int print_command_help(const struct cli_command *c)
 {
-    printf("usage: ritra [flags] %s %s\n\n%s\n%s", c->name, c->synopsis, c->summary, c->help);
+    fputs(c->help, stdout);
     puts("\nGlobal flags and exit status: ritra --help");
-    return EXIT_OK;
+    return CLI_EXIT_OK;
+}
+
+int cli_other_flag(const char *command, int ch)
+{
+    switch (ch) {
+    case CLI_OPT_HELP:
+        return print_command_help(find_command(command));
+    case CLI_OPT_VERSION:
+        return print_version();
+    default:
+        return CLI_EXIT_USAGE;
+    }
 }
 
 /* ---- connecting ---- */
@@ -304,7 +297,7 @@ static const char *empty_to_null(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-static struct ritra_conn *cli_connect(struct cli *g, int *exit_code)
+struct ritra_conn *cli_connect(struct cli *g, int *exit_code)
 {
     struct ritra_error err;
     struct ritra_conn *c;
@@ -315,16 +308,16 @@ static struct ritra_conn *cli_connect(struct cli *g, int *exit_code)
     g->opts.key_file = empty_to_null(g->opts.key_file);
     g->opts.actor = empty_to_null(g->opts.actor);
     if (g->opts.addr == NULL || g->opts.addr[0] == '\0') {
-        *exit_code = usage_error("no server address: use --addr or set RITRA_ADDR");
+        *exit_code = cli_usage_error("no server address: use --addr or set RITRA_ADDR");
         return NULL;
     }
     if (g->opts.ca_file == NULL || g->opts.ca_file[0] == '\0') {
-        *exit_code = usage_error("no CA bundle: use --ca or set RITRA_CA");
+        *exit_code = cli_usage_error("no CA bundle: use --ca or set RITRA_CA");
         return NULL;
     }
     c = ritra_connect(&g->opts, &err);
     if (c == NULL)
-        *exit_code = report(&err);
+        *exit_code = cli_report(&err);
     return c;
 }
 
@@ -340,7 +333,7 @@ static int ping_once(struct cli *g, struct ritra_conn *c)
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (ritra_ping(c, &r, &err) < 0)
-        return report(&err);
+        return cli_report(&err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     rtt = elapsed_ms(&t0, &t1);
     kind = ritra_agency_kind_name(r.agency.kind);
@@ -356,16 +349,17 @@ static int ping_once(struct cli *g, struct ritra_conn *c)
         json_object_object_add(o, "protocol_version", json_object_new_int64(r.protocol_version));
         json_object_object_add(o, "server_time_ms", json_object_new_int64(r.server_time_ms));
         json_object_object_add(o, "rtt_ms", json_decimal(rtt));
-        return print_json(o);
+        return cli_print_json(o, 0);
     } else {
         char code[sizeof(r.agency.code)], name[sizeof(r.agency.name)];
         char fp[sizeof(r.agency.fingerprint)], ver[sizeof(r.server_version)];
 
         printf("agency %s (%s, %s) fingerprint %s server %s protocol %u rtt %.1f ms\n",
-               clean(code, sizeof(code), r.agency.code), clean(name, sizeof(name), r.agency.name),
-               kind, clean(fp, sizeof(fp), r.agency.fingerprint),
-               clean(ver, sizeof(ver), r.server_version), r.protocol_version, rtt);
-        return EXIT_OK;
+               cli_clean(code, sizeof(code), r.agency.code),
+               cli_clean(name, sizeof(name), r.agency.name), kind,
+               cli_clean(fp, sizeof(fp), r.agency.fingerprint),
+               cli_clean(ver, sizeof(ver), r.server_version), r.protocol_version, rtt);
+        return CLI_EXIT_OK;
     }
 }
 
@@ -380,7 +374,7 @@ static int ping_many(struct cli *g, struct ritra_conn *c, size_t n)
     struct timespec t0, t1;
     size_t ok = 0;
     double ms;
-    int rc = EXIT_INTERNAL;
+    int rc = CLI_EXIT_INTERNAL;
 
     if (reqs == NULL || ptrs == NULL || resps == NULL) {
         fputs("ritra: NOMEM: out of memory\n", stderr);
@@ -394,7 +388,7 @@ static int ping_many(struct cli *g, struct ritra_conn *c, size_t n)
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (ritra_call_batch(c, ptrs, n, resps, &err) < 0) {
-        rc = report(&err);
+        rc = cli_report(&err);
         goto done;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -412,14 +406,14 @@ static int ping_many(struct cli *g, struct ritra_conn *c, size_t n)
         json_object_object_add(o, "ok", json_object_new_int64((int64_t)ok));
         json_object_object_add(o, "elapsed_ms", json_decimal(ms));
         json_object_object_add(o, "per_second", json_decimal(ms > 0 ? (double)n * 1e3 / ms : 0));
-        rc = print_json(o);
+        rc = cli_print_json(o, 0);
     } else {
         printf("%zu pings in %.1f ms (%.0f per second), %zu OK\n", n, ms,
                ms > 0 ? (double)n * 1e3 / ms : 0.0, ok);
-        rc = EXIT_OK;
+        rc = CLI_EXIT_OK;
     }
     if (first.code != 0)
-        rc = report(&first);
+        rc = cli_report(&first);
 done:
     for (size_t i = 0; resps != NULL && i < n; i++)
         ritra__response__free_unpacked(resps[i], NULL);
@@ -437,24 +431,21 @@ static int cmd_ping(struct cli *g, int argc, char **argv)
     };
     struct ritra_conn *c;
     long count = 0;
-    int ch, rc = EXIT_INTERNAL;
+    int ch, rc = CLI_EXIT_INTERNAL;
 
     while ((ch = cli_getopt(g, argc, argv, ":", options)) != -1) {
         switch (ch) {
         case 'n':
-            if (parse_long(optarg, 1, MAX_PING_COUNT, &count) < 0)
-                return usage_error("--count wants a number from 1 to 1000000, not \"%s\"", optarg);
+            if (cli_parse_long(optarg, 1, MAX_PING_COUNT, &count) < 0)
+                return cli_usage_error("--count wants a number from 1 to 1000000, not \"%s\"",
+                                       optarg);
             break;
-        case OPT_HELP:
-            return print_command_help(find_command("ping"));
-        case OPT_VERSION:
-            return print_version();
         default:
-            return EXIT_USAGE;
+            return cli_other_flag("ping", ch);
         }
     }
     if (optind < argc)
-        return usage_error("ping takes no arguments, got \"%s\"", argv[optind]);
+        return cli_usage_error("ping takes no arguments, got \"%s\"", argv[optind]);
     c = cli_connect(g, &rc);
     if (c == NULL)
         return rc;
@@ -465,39 +456,53 @@ static int cmd_ping(struct cli *g, int argc, char **argv)
 
 /* ---- commands ---- */
 
-static const struct command commands[] = {
-    {"ping", cmd_ping, "[--count N]", "show the agency the server takes us for, and the latency",
-     "\n"
-     "Without flags, sends one ping and prints the agency the server matched our\n"
-     "certificate to, the server version and the round-trip time.\n"
-     "\n"
-     "  --count N   send N pings pipelined on one connection and print the count,\n"
-     "              the elapsed time and how many were answered OK\n"},
-    {NULL, NULL, NULL, NULL, NULL},
+static const struct cli_command ping_command = {
+    "ping",
+    cmd_ping,
+    "  ping [--count N]        show the agency the server takes us for, and the latency\n",
+    "usage: ritra [flags] ping [--count N]\n"
+    "\n"
+    "Without flags, sends one ping and prints the agency the server matched our\n"
+    "certificate to, the server version and the round-trip time.\n"
+    "\n"
+    "  --count N   send N pings pipelined on one connection and print the count,\n"
+    "              the elapsed time and how many were answered OK\n",
 };
 
-/* NULL returns the whole table. */
-static const struct command *find_command(const char *name)
+static const struct cli_command *const commands[] = {
+    &ping_command,
+    &cli_case_command,
+    &cli_sync_command,
+    NULL,
+};
+
+/* The entry for name (NULL at the end when there is none); for a NULL
+ * name, the whole table. */
+static const struct cli_command *const *find_command_entry(const char *name)
 {
-    if (name == NULL)
-        return commands;
-    for (const struct command *c = commands; c->name != NULL; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
+    const struct cli_command *const *c = commands;
+
+    while (name != NULL && *c != NULL && strcmp((*c)->name, name) != 0)
+        c++;
+    return c;
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+    return *find_command_entry(name);
 }
 
 static int cmd_help(int argc, char **argv)
 {
-    const struct command *c;
+    const struct cli_command *c;
 
     if (argc < 2) {
         print_usage(stdout);
-        return EXIT_OK;
+        return CLI_EXIT_OK;
     }
     c = find_command(argv[1]);
     if (c == NULL)
-        return usage_error("no command \"%s\"", argv[1]);
+        return cli_usage_error("no command \"%s\"", argv[1]);
     return print_command_help(c);
 }
 
@@ -518,7 +523,7 @@ static const char *default_actor(void)
 int main(int argc, char **argv)
 {
     struct cli g = {0};
-    const struct command *cmd;
+    const struct cli_command *cmd;
     int ch;
 
     g.opts.addr = getenv("RITRA_ADDR");
@@ -532,16 +537,16 @@ int main(int argc, char **argv)
         switch (ch) {
         case OPT_HELP:
             print_usage(stdout);
-            return EXIT_OK;
+            return CLI_EXIT_OK;
         case OPT_VERSION:
             return print_version();
         default:
-            return EXIT_USAGE;
+            return CLI_EXIT_USAGE;
         }
     }
     if (optind >= argc) {
         print_usage(stderr);
-        return EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     argc -= optind;
     argv += optind;
@@ -549,7 +554,7 @@ int main(int argc, char **argv)
         return cmd_help(argc, argv);
     cmd = find_command(argv[0]);
     if (cmd == NULL)
-        return usage_error("unknown command \"%s\"", argv[0]);
+        return cli_usage_error("unknown command \"%s\"", argv[0]);
     optind = 0; /* GNU getopt: start over on the command's own arguments */
     return cmd->run(&g, argc, argv);
 }

@@ -47,10 +47,4 @@ int pbjson_to_message(const ProtobufCMessageDescriptor *desc, struct json_object
 int pbjson_from_message(const ProtobufCMessage *msg, struct json_object **out,
                         struct pbjson_error *err);
 
-/* Parses one JSON text strictly: RFC 8259 syntax only, valid UTF-8, no
- * trailing data, nesting bounded, and integers that fit in 64 bits (json-c
- * would silently clamp larger ones). Returns the value, to be released with
- * json_object_put(), or NULL with err->reason naming the line and column. */
-struct json_object *pbjson_parse(const char *text, size_t len, struct pbjson_error *err);
-
 #endif

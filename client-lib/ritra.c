@@ -185,7 +185,7 @@ static int exchange_prepare(struct ritra_conn *c, struct exchange *x, struct rit
         size = ritra__request__get_packed_size(&r);
         if (size > c->max_frame_len) {
             rerror_set(err, RITRA_E_USAGE, "request %zu is %zu bytes, over the %u-byte frame limit",
-                      i, size, c->max_frame_len);
+                       i, size, c->max_frame_len);
             return -1;
         }
         x->slots[i].id = x->ids[i];
@@ -195,7 +195,7 @@ static int exchange_prepare(struct ritra_conn *c, struct exchange *x, struct rit
     for (size_t i = 1; i < x->n; i++) {
         if (x->slots[i].id == x->slots[i - 1].id) {
             rerror_set(err, RITRA_E_USAGE, "request id %llu is used twice",
-                      (unsigned long long)x->slots[i].id);
+                       (unsigned long long)x->slots[i].id);
             return -1;
         }
     }
@@ -254,12 +254,12 @@ static int exchange_accept(struct exchange *x, Ritra__Response *resp, struct rit
     slot = bsearch(&key, x->slots, x->n, sizeof(*x->slots), cmp_slot);
     if (slot == NULL || x->resps[slot->index] != NULL) {
         rerror_set(err, RITRA_E_PROTOCOL, "unexpected response id %llu",
-                  (unsigned long long)resp->id);
+                   (unsigned long long)resp->id);
         return -1;
     }
     if (resp->status == NULL || resp->status->code == RITRA__STATUS_CODE__STATUS_UNSPECIFIED) {
         rerror_set(err, RITRA_E_PROTOCOL, "response %llu carries no status",
-                  (unsigned long long)resp->id);
+                   (unsigned long long)resp->id);
         return -1;
     }
     x->resps[slot->index] = resp;
@@ -278,14 +278,14 @@ static int exchange_take_frames(struct ritra_conn *c, struct exchange *x, struct
         if (st == FRAME_NEED_MORE)
             return 0;
         if (st == FRAME_TOO_LARGE) {
-            rerror_set(err, RITRA_E_PROTOCOL, "%s announced a frame over the %u-byte limit", transport_addr(c->tr),
-                      c->max_frame_len);
+            rerror_set(err, RITRA_E_PROTOCOL, "%s announced a frame over the %u-byte limit",
+                       transport_addr(c->tr), c->max_frame_len);
             return -1;
         }
         resp = ritra__response__unpack(NULL, len, payload);
         if (resp == NULL) {
-            rerror_set(err, RITRA_E_PROTOCOL, "%s sent a malformed Response (%u bytes)", transport_addr(c->tr),
-                      len);
+            rerror_set(err, RITRA_E_PROTOCOL, "%s sent a malformed Response (%u bytes)",
+                       transport_addr(c->tr), len);
             return -1;
         }
         if (exchange_accept(x, resp, err) < 0) {
@@ -380,7 +380,7 @@ static int exchange_run(struct ritra_conn *c, struct exchange *x, struct ritra_e
         rc = transport_wait(c->tr, rwant | wwant, c->io_timeout_ms);
         if (rc == 0) {
             rerror_set(err, RITRA_E_TIMEOUT, "%s: no progress within %d ms (%zu of %zu answered)",
-                      transport_addr(c->tr), c->io_timeout_ms, x->received, x->n);
+                       transport_addr(c->tr), c->io_timeout_ms, x->received, x->n);
             return -1;
         }
         if (rc < 0) {
@@ -494,7 +494,8 @@ int ritra_ping(struct ritra_conn *c, struct ritra_ping_result *out, struct ritra
         rerror_set(err, RITRA_E_PROTOCOL, "OK answer to ping carries no PingResult");
         goto done;
     }
-    rerror_copy_text(out->server_version, sizeof(out->server_version), resp->ping->server_version, 0);
+    rerror_copy_text(out->server_version, sizeof(out->server_version), resp->ping->server_version,
+                     0);
     out->protocol_version = resp->ping->protocol_version;
     copy_agency(&out->agency, resp->ping->agency);
     out->server_time_ms = resp->ping->server_time_ms;

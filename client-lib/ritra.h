@@ -89,7 +89,7 @@ RITRA_API void ritra_close(struct ritra_conn *c);
  * failure, or when the server answered with a connection-level error (id 0;
  * err->code is then the server's status). */
 RITRA_API int ritra_call(struct ritra_conn *c, const Ritra__Request *req, Ritra__Response **resp,
-               struct ritra_error *err);
+                         struct ritra_error *err);
 
 /* Pipelines n requests (filled in, and left unmodified, as by ritra_call;
  * their ids must be unique) while reading the responses, and stores the
@@ -97,7 +97,7 @@ RITRA_API int ritra_call(struct ritra_conn *c, const Ritra__Request *req, Ritra_
  * when all n arrived (the caller frees each), or -1 with every resps[i]
  * NULL and *err filled. max_in_flight bounds the unanswered requests. */
 RITRA_API int ritra_call_batch(struct ritra_conn *c, Ritra__Request *const *reqs, size_t n,
-                     Ritra__Response **resps, struct ritra_error *err);
+                               Ritra__Response **resps, struct ritra_error *err);
 
 /* Copies a non-OK Status into *err (code, message, field details). Returns
  * the status code, or RITRA_E_PROTOCOL when status is NULL or unspecified. */
@@ -119,7 +119,8 @@ struct ritra_ping_result {
 
 /* Pings the server. Returns 0 only when the status is OK and *out is
  * filled; otherwise -1 with err->code the server's status or a RITRA_E_*. */
-RITRA_API int ritra_ping(struct ritra_conn *c, struct ritra_ping_result *out, struct ritra_error *err);
+RITRA_API int ritra_ping(struct ritra_conn *c, struct ritra_ping_result *out,
+                         struct ritra_error *err);
 
 /*
  * Case operations. One ownership rule for all of them: a call returns 0
@@ -143,12 +144,15 @@ RITRA_API int ritra_submit_case(struct ritra_conn *c, const Ritra__Case *kase,
  * answered OK, even if items failed: (*out)->submit_cases->items[i], one
  * per case and each with a status, is the outcome of cases[i]. */
 RITRA_API int ritra_submit_cases(struct ritra_conn *c, const Ritra__Case *const *cases,
-                                 const int64_t *expected_versions, size_t n,
-                                 Ritra__Response **out, struct ritra_error *err);
+                                 const int64_t *expected_versions, size_t n, Ritra__Response **out,
+                                 struct ritra_error *err);
 
-/* GetCase by the server's case id. Result: (*out)->get_case->case_. */
-RITRA_API int ritra_get_case_by_id(struct ritra_conn *c, const char *case_id,
-                                   Ritra__Response **out, struct ritra_error *err);
+/* GetCase by the server's case id. Result: (*out)->get_case, with case_
+ * set at RESTRICTED and FULL visibility and only hit at HIT (its
+ * visibility field says which); handling_notice is what the handling code
+ * obliges the caller to. */
+RITRA_API int ritra_get_case_by_id(struct ritra_conn *c, const char *case_id, Ritra__Response **out,
+                                   struct ritra_error *err);
 
 /* GetCase by the caller's own external_ref. Result as ritra_get_case_by_id. */
 RITRA_API int ritra_get_case_by_ref(struct ritra_conn *c, const char *external_ref,
@@ -163,8 +167,8 @@ RITRA_API int ritra_list_cases(struct ritra_conn *c, const Ritra__ListCasesReque
  * reason NULL for none, expected_version as in ritra_submit_case.
  * Result: (*out)->close_case. */
 RITRA_API int ritra_close_case(struct ritra_conn *c, const char *case_id, const char *status,
-                               const char *reason, int64_t expected_version,
-                               Ritra__Response **out, struct ritra_error *err);
+                               const char *reason, int64_t expected_version, Ritra__Response **out,
+                               struct ritra_error *err);
 
 /* SyncPull: changes after cursor (NULL or "": from the beginning), at most
  * limit (0: the server's default). Result: (*out)->sync_pull; store its
@@ -173,9 +177,10 @@ RITRA_API int ritra_sync_pull(struct ritra_conn *c, const char *cursor, unsigned
                               Ritra__Response **out, struct ritra_error *err);
 
 /* For ritra_call and ritra_call_batch users: 0 when resp answers req with
- * status OK and carries the result member the typed calls above promise
- * (for SubmitCases, one item with a status per request item); else -1 with
- * *err filled (the server's status, or RITRA_E_PROTOCOL). */
+ * status OK and carries the result member for req's operation, with what
+ * the typed calls above promise (for SubmitCases, one item with a status
+ * per request item; for GetCase, a case or a hit); else -1 with *err
+ * filled (the server's status, or RITRA_E_PROTOCOL). */
 RITRA_API int ritra_check_response(const Ritra__Request *req, const Ritra__Response *resp,
                                    struct ritra_error *err);
 

@@ -41,8 +41,8 @@ static int submit_cases_complete(const Ritra__SubmitCasesRequest *req,
 int ritra_check_response(const Ritra__Request *req, const Ritra__Response *resp,
                          struct ritra_error *err)
 {
+    const ProtobufCFieldDescriptor *f;
     struct ritra_error scratch;
-    int present;
 
     if (err == NULL)
         err = &scratch;
@@ -61,42 +61,29 @@ int ritra_check_response(const Ritra__Request *req, const Ritra__Response *resp,
                    (int)req->op_case, (int)resp->result_case);
         return -1;
     }
-    switch (req->op_case) {
-    case RITRA__REQUEST__OP_PING:
-        present = resp->ping != NULL;
-        break;
-    case RITRA__REQUEST__OP_SUBMIT_CASE:
-        present = resp->submit_case != NULL;
-        break;
-    case RITRA__REQUEST__OP_SUBMIT_CASES:
-        if (resp->submit_cases == NULL)
-            present = 0;
-        else
-            return submit_cases_complete(req->submit_cases, resp->submit_cases, err);
-        break;
-    case RITRA__REQUEST__OP_GET_CASE:
-        present = resp->get_case != NULL && resp->get_case->case_ != NULL;
-        break;
-    case RITRA__REQUEST__OP_LIST_CASES:
-        present = resp->list_cases != NULL;
-        break;
-    case RITRA__REQUEST__OP_CLOSE_CASE:
-        present = resp->close_case != NULL;
-        break;
-    case RITRA__REQUEST__OP_SYNC_PULL:
-        present = resp->sync_pull != NULL;
-        break;
-    default:
-        /* An operation newer than this library: OK is all it can check. */
-        present = 1;
-        break;
-    }
-    if (!present) {
+    if (req->op_case == RITRA__REQUEST__OP__NOT_SET)
+        return 0;
+    f = protobuf_c_message_descriptor_get_field(&ritra__response__descriptor,
+                                                (unsigned)resp->result_case);
+    if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+        *(ProtobufCMessage *const *)((const char *)resp + f->offset) == NULL) {
         rerror_set(err, RITRA_E_PROTOCOL, "OK answer to operation %d carries no result",
                    (int)req->op_case);
         return -1;
     }
-    return 0;
+    switch (req->op_case) {
+    case RITRA__REQUEST__OP_SUBMIT_CASES:
+        return submit_cases_complete(req->submit_cases, resp->submit_cases, err);
+    case RITRA__REQUEST__OP_GET_CASE:
+        /* The case at RESTRICTED and FULL visibility, only a hit at HIT. */
+        if (resp->get_case->case_ == NULL && resp->get_case->hit == NULL) {
+            rerror_set(err, RITRA_E_PROTOCOL, "GetCase answered with neither a case nor a hit");
+            return -1;
+        }
+        return 0;
+    default:
+        return 0;
+    }
 }
 
 /* ritra_call + ritra_check_response, with the ownership rule of ritra.h. */
@@ -266,8 +253,8 @@ int ritra_close_case(struct ritra_conn *c, const char *case_id, const char *stat
     return call_checked(c, &req, out, err);
 }
 
-int ritra_sync_pull(struct ritra_conn *c, const char *cursor, unsigned limit,
-                    Ritra__Response **out, struct ritra_error *err)
+int ritra_sync_pull(struct ritra_conn *c, const char *cursor, unsigned limit, Ritra__Response **out,
+                    struct ritra_error *err)
 {
     Ritra__Request req = RITRA__REQUEST__INIT;
     Ritra__SyncPullRequest pull = RITRA__SYNC_PULL_REQUEST__INIT;

@@ -84,22 +84,23 @@ static void tls_error(struct transport *t, int ssl_err, int saved_errno, const c
     }
     if (refusal && ERR_GET_REASON(refusal) == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)
         rerror_set(err, RITRA__STATUS_CODE__UNAUTHENTICATED,
-                  "%s rejected the TLS handshake (alert \"%s\"): client certificate missing or "
-                  "refused",
-                  t->addr, alert_name(refusal));
+                   "%s rejected the TLS handshake (alert \"%s\"): client certificate missing or "
+                   "refused",
+                   t->addr, alert_name(refusal));
     else if (refusal)
         rerror_set(err, RITRA__STATUS_CODE__UNAUTHENTICATED,
-                  "%s refused the client certificate (alert \"%s\")", t->addr, alert_name(refusal));
+                   "%s refused the client certificate (alert \"%s\")", t->addr,
+                   alert_name(refusal));
     else if (ssl_err == SSL_ERROR_ZERO_RETURN)
         rerror_set(err, RITRA_E_CLOSED, "%s closed the connection", t->addr);
     else if (last && ERR_GET_REASON(last) == SSL_R_CERTIFICATE_VERIFY_FAILED)
         rerror_set(err, RITRA_E_TLS, "certificate of %s not accepted: %s", t->addr,
-                  X509_verify_cert_error_string(SSL_get_verify_result(t->ssl)));
+                   X509_verify_cert_error_string(SSL_get_verify_result(t->ssl)));
     else if (last && ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
         rerror_set(err, RITRA_E_CLOSED, "%s closed the connection during %s", t->addr, what);
     else if (ssl_err == SSL_ERROR_SYSCALL && last == 0)
         rerror_set(err, RITRA_E_CLOSED, "%s: connection lost during %s: %s", t->addr, what,
-                  saved_errno ? strerror(saved_errno) : "unexpected end of stream");
+                   saved_errno ? strerror(saved_errno) : "unexpected end of stream");
     else
         rerror_set(err, RITRA_E_TLS, "%s: TLS %s failed: %s", t->addr, what, ossl_reason(last));
     ERR_clear_error();
@@ -230,7 +231,7 @@ static int split_addr(const char *addr, char *host, size_t host_size, char *port
             goto bad;
         if (memchr(addr, ':', (size_t)(colon - addr)) != NULL) {
             rerror_set(err, RITRA_E_USAGE, "address \"%s\": write IPv6 addresses as [addr]:port",
-                      addr);
+                       addr);
             return -1;
         }
         hlen = (size_t)(colon - addr);
@@ -260,7 +261,7 @@ static int tcp_connect(struct transport *t, const char *host, const char *port, 
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
         rerror_set(err, RITRA_E_CONNECT, "cannot resolve %s: %s", host,
-                  rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+                   rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
         return -1;
     }
     for (struct addrinfo *ai = res; ai != NULL && t->fd < 0; ai = ai->ai_next) {
@@ -297,7 +298,7 @@ static int tcp_connect(struct transport *t, const char *host, const char *port, 
     if (t->fd < 0) {
         if (last_errno == ETIMEDOUT && now_ms() >= deadline)
             rerror_set(err, RITRA_E_TIMEOUT, "connect to %s: no answer within %d ms", t->addr,
-                      timeout_ms);
+                       timeout_ms);
         else
             rerror_set(err, RITRA_E_CONNECT, "connect to %s: %s", t->addr, strerror(last_errno));
         return -1;
@@ -345,14 +346,15 @@ static int tls_ctx_setup(struct transport *t, const struct ritra_opts *o, struct
     t->ctx = SSL_CTX_new(TLS_client_method());
     if (t->ctx == NULL) {
         rerror_set(err, RITRA_E_NOMEM, "cannot create TLS context: %s",
-                  ossl_reason(ERR_peek_last_error()));
+                   ossl_reason(ERR_peek_last_error()));
         return -1;
     }
     /* TLS 1.3 is negotiated whenever the server has it; 1.2 is the floor,
      * limited to forward-secret AEAD suites. */
     if (!SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) ||
         !SSL_CTX_set_cipher_list(t->ctx, "ECDHE+AESGCM:ECDHE+CHACHA20")) {
-        rerror_set(err, RITRA_E_TLS, "cannot configure TLS: %s", ossl_reason(ERR_peek_last_error()));
+        rerror_set(err, RITRA_E_TLS, "cannot configure TLS: %s",
+                   ossl_reason(ERR_peek_last_error()));
         return -1;
     }
     SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
@@ -361,21 +363,21 @@ static int tls_ctx_setup(struct transport *t, const struct ritra_opts *o, struct
     SSL_CTX_set_default_passwd_cb(t->ctx, no_passphrase);
     if (SSL_CTX_load_verify_locations(t->ctx, o->ca_file, NULL) != 1) {
         rerror_set(err, RITRA_E_USAGE, "cannot load CA file %s: %s", o->ca_file,
-                  load_reason(why, sizeof(why)));
+                   load_reason(why, sizeof(why)));
         return -1;
     }
     if (o->cert_file == NULL)
         return 0;
     if (SSL_CTX_use_certificate_chain_file(t->ctx, o->cert_file) != 1) {
         rerror_set(err, RITRA_E_USAGE, "cannot load client certificate %s: %s", o->cert_file,
-                  load_reason(why, sizeof(why)));
+                   load_reason(why, sizeof(why)));
         return -1;
     }
     if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(t->ctx) != 1) {
         rerror_set(err, RITRA_E_USAGE,
-                  "cannot use private key %s (an unencrypted PEM key matching %s): %s", key,
-                  o->cert_file, load_reason(why, sizeof(why)));
+                   "cannot use private key %s (an unencrypted PEM key matching %s): %s", key,
+                   o->cert_file, load_reason(why, sizeof(why)));
         return -1;
     }
     return 0;
@@ -421,7 +423,7 @@ static int tls_handshake(struct transport *t, const char *host, int64_t deadline
         rc = wait_fd(t->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
         if (rc == 0) {
             rerror_set(err, RITRA_E_TIMEOUT, "TLS handshake with %s: no answer within %d ms",
-                      t->addr, timeout_ms);
+                       t->addr, timeout_ms);
             return -1;
         }
         if (rc < 0) {
@@ -431,7 +433,7 @@ static int tls_handshake(struct transport *t, const char *host, int64_t deadline
     }
 setup_failed:
     rerror_set(err, RITRA_E_USAGE, "cannot set up certificate name check for \"%s\": %s", host,
-              ossl_reason(ERR_peek_last_error()));
+               ossl_reason(ERR_peek_last_error()));
     return -1;
 }
 

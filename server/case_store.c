@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "jsonw.h"
+#include "policy.h"
 
 /* Server-side timestamps as RFC 3339 UTC text with microseconds. */
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -192,7 +193,7 @@ struct submit_ctx {
 
 static const char submit_sql[] =
     "SELECT outcome, case_id::text, version FROM ritra_submit_case($1, $2, $3, $4, $5, $6, $7, "
-    "$8, $9, $10, $11, $12, $13::jsonb, $14::jsonb)";
+    "$8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17::jsonb)";
 
 static void submit_done(struct db_txn *t, enum db_outcome db, void *arg)
 {
@@ -225,29 +226,49 @@ static void submit_done(struct db_txn *t, enum db_outcome db, void *arg)
     free(ctx);
 }
 
+/* The three renderings of a record (see policy_render). */
+struct renderings {
+    uint8_t *full, *shareable, *restricted;
+    size_t full_len, shareable_len, restricted_len;
+    uint8_t sha[32];
+};
+
+static void renderings_free(struct renderings *rd)
+{
+    free(rd->full);
+    free(rd->shareable);
+    free(rd->restricted);
+}
+
+static int render_all(const Ritra__Case *rec, struct renderings *rd)
+{
+    memset(rd, 0, sizeof(*rd));
+    if (policy_render(rec, POLICY_VARIANT_FULL, &rd->full, &rd->full_len) < 0 ||
+        policy_render(rec, POLICY_VARIANT_SHAREABLE, &rd->shareable, &rd->shareable_len) < 0 ||
+        policy_render(rec, POLICY_VARIANT_RESTRICTED, &rd->restricted, &rd->restricted_len) < 0)
+        return -1;
+    /* The identity of the content is the hash of what the owner said. */
+    return EVP_Digest(rd->full, rd->full_len, rd->sha, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
 int case_store_submit(struct db_pool *db, const struct agency *a, const char *actor,
                       const Ritra__Case *c, int64_t expected_version, case_written_fn fn, void *arg)
 {
     Ritra__Case rec = *c;
     struct submit_ctx *ctx = NULL;
     struct jsonw persons, events;
-    uint8_t *packed = NULL, sha[32];
-    size_t len;
+    struct renderings rd;
     char agency_id[16], expected[24], count[16], *types = NULL;
-    const char *values[14];
-    int lengths[14] = {0}, formats[14] = {0}, rc = -1;
+    const char *values[17];
+    int lengths[17] = {0}, formats[17] = {0}, rc = -1;
     struct db_txn *t;
 
     /* The record holds what the agency said, never what the server says. */
     rec.case_id = rec.owner_agency = rec.created_at = rec.updated_at = "";
     rec.version = 0;
-    len = ritra__case__get_packed_size(&rec);
-    packed = malloc(len ? len : 1);
     jsonw_init(&persons);
     jsonw_init(&events);
-    if (packed == NULL || ritra__case__pack(&rec, packed) != len)
-        goto out;
-    if (EVP_Digest(packed, len, sha, NULL, EVP_sha256(), NULL) != 1)
+    if (render_all(&rec, &rd) < 0)
         goto out;
     jsonw_arr_begin(&persons);
     for (size_t i = 0; i < c->n_persons; i++)
@@ -264,27 +285,31 @@ int case_store_submit(struct db_pool *db, const struct agency *a, const char *ac
     values[1] = actor;
     values[2] = c->external_ref;
     values[3] = expected;
-    values[4] = (const char *)sha;
-    lengths[4] = sizeof(sha);
-    formats[4] = 1;
-    values[5] = (const char *)packed;
-    lengths[5] = (int)len;
-    formats[5] = 1;
-    values[6] = c->cas_status;
-    values[7] = c->handling_code;
-    values[8] = c->source_reliability;
-    values[9] = c->information_accuracy;
-    values[10] = types;
-    values[11] = count;
-    values[12] = jsonw_finish(&persons);
-    values[13] = jsonw_finish(&events);
+    values[4] = (const char *)rd.sha;
+    lengths[4] = sizeof(rd.sha);
+    values[5] = (const char *)rd.full;
+    lengths[5] = (int)rd.full_len;
+    values[6] = (const char *)rd.shareable;
+    lengths[6] = (int)rd.shareable_len;
+    values[7] = (const char *)rd.restricted;
+    lengths[7] = (int)rd.restricted_len;
+    formats[4] = formats[5] = formats[6] = formats[7] = 1;
+    values[8] = c->cas_status;
+    values[9] = c->handling_code;
+    values[10] = c->source_reliability;
+    values[11] = c->information_accuracy;
+    values[12] = types;
+    values[13] = count;
+    values[14] = c->h3_allow_hits ? "true" : "false";
+    values[15] = jsonw_finish(&persons);
+    values[16] = jsonw_finish(&events);
     ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL)
         goto out;
     ctx->fn = fn;
     ctx->arg = arg;
     t = txn_as(a);
-    if (db_txn_add_ex(t, submit_sql, 14, values, lengths, formats, 0) < 0) {
+    if (db_txn_add_ex(t, submit_sql, 17, values, lengths, formats, 0) < 0) {
         db_txn_free(t);
         free(ctx);
         goto out;
@@ -293,7 +318,7 @@ int case_store_submit(struct db_pool *db, const struct agency *a, const char *ac
     rc = 0;
 out:
     free(types);
-    free(packed);
+    renderings_free(&rd);
     jsonw_free(&persons);
     jsonw_free(&events);
     return rc;
@@ -302,32 +327,82 @@ out:
 struct rows_ctx {
     case_rows_fn fn;
     void *arg;
-    int has_record;
-    int is_sync;
+    enum { Q_GET, Q_LIST, Q_SYNC } kind;
     int limit;
 };
 
-/* Column order shared by get and sync: see row_at(). */
-#define CASE_COLUMNS                                                                               \
+/*
+ * Every read returns the same columns (see row_at): the case's metadata,
+ * the one rendering the database's own access decision allows, that
+ * decision, and the facts it was made from, so that the server's policy
+ * module can make it again and compare. For the owner the facts are not
+ * fetched: the owner always sees everything.
+ */
+#define READ_COLUMNS                                                                               \
     "c.case_id::text, a.code, c.version::text, " TS("c.created_at") ", " TS(                       \
-        "c.updated_at") ", c.status, c.handling_code, c.person_count::text, c.external_ref"
+        "c.updated_at") ", c.status, c.handling_code, c.person_count::text, c.external_ref, "      \
+                        "r.record, l.lvl::text, "                                                  \
+                        "c.owner_agency_id::text, c.h3_allow_hits::text, i.direct::text, "         \
+                        "i.by_kind::text, "                                                        \
+                        "i.kind_default::text, a.name, a.contact, r.variant"
 
-static void row_at(const PGresult *r, int i, int has_record, struct case_row *row)
+/* For lists: the same columns, no record. */
+#define LIST_COLUMNS                                                                               \
+    "c.case_id::text, a.code, c.version::text, " TS("c.created_at") ", " TS(                       \
+        "c.updated_at") ", c.status, c.handling_code, c.person_count::text, c.external_ref, "      \
+                        "NULL::bytea, l.lvl::text, "                                               \
+                        "c.owner_agency_id::text, c.h3_allow_hits::text, i.direct::text, "         \
+                        "i.by_kind::text, "                                                        \
+                        "i.kind_default::text, a.name, a.contact, NULL::text"
+
+#define LEVEL_JOINS                                                                                \
+    " LEFT JOIN agencies a ON a.agency_id = c.owner_agency_id"                                     \
+    " LEFT JOIN LATERAL (SELECT CASE WHEN c.owner_agency_id = $1 THEN 3"                           \
+    "   ELSE ritra_case_level(c.case_id, $1) END AS lvl) l ON true"                                \
+    " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(c.case_id, $1)"                          \
+    "   WHERE c.owner_agency_id <> $1) i ON true"
+
+#define READ_JOINS                                                                                 \
+    " LEFT JOIN agencies a ON a.agency_id = c.owner_agency_id"                                     \
+    " LEFT JOIN LATERAL (SELECT CASE WHEN c.owner_agency_id = $1 THEN 3"                           \
+    "   ELSE ritra_case_level(c.case_id, $1) END AS lvl) l ON true"                                \
+    " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(c.case_id, $1)"                          \
+    "   WHERE c.owner_agency_id <> $1) i ON true"                                                  \
+    " LEFT JOIN case_records r ON r.case_id = c.case_id AND r.variant = CASE"                      \
+    "   WHEN c.owner_agency_id = $1 THEN 'full' WHEN l.lvl = 3 THEN 'shareable'"                   \
+    "   WHEN l.lvl = 2 THEN 'restricted' END"
+
+static int int_at(const PGresult *r, int i, int col)
+{
+    return PQgetisnull(r, i, col) ? 0 : (int)strtol(PQgetvalue(r, i, col), NULL, 10);
+}
+
+static void row_at(const PGresult *r, int i, struct case_row *row)
 {
     memset(row, 0, sizeof(*row));
     row->case_id = PQgetvalue(r, i, 0);
+    row->visible = !PQgetisnull(r, i, 1);
     row->owner_code = PQgetvalue(r, i, 1);
     row->version = strtoll(PQgetvalue(r, i, 2), NULL, 10);
     row->created_at = PQgetvalue(r, i, 3);
     row->updated_at = PQgetvalue(r, i, 4);
     row->status = PQgetvalue(r, i, 5);
     row->handling_code = PQgetvalue(r, i, 6);
-    row->person_count = (int)strtol(PQgetvalue(r, i, 7), NULL, 10);
+    row->person_count = int_at(r, i, 7);
     row->external_ref = PQgetvalue(r, i, 8);
-    if (has_record) {
+    if (!PQgetisnull(r, i, 9)) {
         row->record = (const uint8_t *)PQgetvalue(r, i, 9);
         row->record_len = (size_t)PQgetlength(r, i, 9);
     }
+    row->db_level = int_at(r, i, 10);
+    row->owner_agency_id = int_at(r, i, 11);
+    row->h3_allow_hits = strcmp(PQgetvalue(r, i, 12), "true") == 0;
+    row->grant_direct = int_at(r, i, 13);
+    row->grant_by_kind = int_at(r, i, 14);
+    row->kind_default = int_at(r, i, 15);
+    row->owner_name = PQgetvalue(r, i, 16);
+    row->contact = PQgetvalue(r, i, 17);
+    row->variant = PQgetvalue(r, i, 18);
 }
 
 static void rows_done(struct db_txn *t, enum db_outcome db, void *arg)
@@ -350,26 +425,28 @@ static void rows_done(struct db_txn *t, enum db_outcome db, void *arg)
             return;
         }
         for (int i = 0; i < n; i++) {
-            row_at(r, i, ctx->has_record, &rows[i]);
-            if (ctx->is_sync) {
-                rows[i].feed_xid = PQgetvalue(r, i, 10);
-                rows[i].feed_seq = PQgetvalue(r, i, 11);
+            row_at(r, i, &rows[i]);
+            if (ctx->kind == Q_LIST)
+                rows[i].variant = NULL; /* lists carry no rendering */
+            if (ctx->kind == Q_SYNC) {
+                /* The feed knows the case even when the agency no longer may. */
+                rows[i].case_id = PQgetvalue(r, i, 19);
+                rows[i].feed_xid = PQgetvalue(r, i, 20);
+                rows[i].feed_seq = PQgetvalue(r, i, 21);
             }
         }
-        /* Cursor columns follow the case columns (and the record). */
-        if (ctx->is_sync)
-            snprintf(next, sizeof(next), "%s:%s", PQgetvalue(r, n - 1, 10),
-                     PQgetvalue(r, n - 1, 11));
-        else if (ctx->limit > 0 && n == ctx->limit)
-            snprintf(next, sizeof(next), "%s|%s", PQgetvalue(r, n - 1, 9), rows[n - 1].case_id);
+        if (ctx->kind == Q_SYNC)
+            snprintf(next, sizeof(next), "%s:%s", rows[n - 1].feed_xid, rows[n - 1].feed_seq);
+        else if (ctx->kind == Q_LIST && n == ctx->limit)
+            snprintf(next, sizeof(next), "%s|%s", PQgetvalue(r, n - 1, 19), rows[n - 1].case_id);
     }
     ctx->fn(rows, n, db, db_txn_error(t), next, ctx->arg);
     free(rows);
     free(ctx);
 }
 
-static void submit_rows(struct db_pool *db, struct db_txn *t, int has_record, int is_sync,
-                        int limit, case_rows_fn fn, void *arg)
+static void submit_rows(struct db_pool *db, struct db_txn *t, int kind, int limit, case_rows_fn fn,
+                        void *arg)
 {
     struct rows_ctx *ctx = calloc(1, sizeof(*ctx));
 
@@ -377,20 +454,19 @@ static void submit_rows(struct db_pool *db, struct db_txn *t, int has_record, in
         abort();
     ctx->fn = fn;
     ctx->arg = arg;
-    ctx->has_record = has_record;
-    ctx->is_sync = is_sync;
+    ctx->kind = kind;
     ctx->limit = limit;
+    /* Binary results: records arrive as raw bytes, text columns as text. */
     db_submit(db, t, rows_done, ctx);
 }
 
 void case_store_get(struct db_pool *db, const struct agency *a, const char *case_id,
                     const char *external_ref, case_rows_fn fn, void *arg)
 {
-    static const char by_id[] = "SELECT " CASE_COLUMNS ", c.record"
-                                "  FROM cases c JOIN agencies a ON a.agency_id = c.owner_agency_id"
-                                " WHERE c.case_id = $2::uuid AND c.owner_agency_id = $1";
-    static const char by_ref[] = "SELECT " CASE_COLUMNS ", c.record"
-                                 "  FROM cases c JOIN agencies a ON a.agency_id = c.owner_agency_id"
+    static const char by_id[] =
+        "SELECT " READ_COLUMNS " FROM cases c" READ_JOINS " WHERE c.case_id = $2::uuid";
+    /* external_ref is the caller's own namespace: only its own cases. */
+    static const char by_ref[] = "SELECT " READ_COLUMNS " FROM cases c" READ_JOINS
                                  " WHERE c.external_ref = $2 AND c.owner_agency_id = $1";
     struct db_txn *t = txn_as(a);
     char agency_id[16];
@@ -399,28 +475,28 @@ void case_store_get(struct db_pool *db, const struct agency *a, const char *case
     snprintf(agency_id, sizeof(agency_id), "%d", a->id);
     if (db_txn_add_ex(t, case_id ? by_id : by_ref, 2, values, NULL, NULL, 1) < 0)
         abort();
-    submit_rows(db, t, 1, 0, 0, fn, arg);
+    submit_rows(db, t, Q_GET, 0, fn, arg);
 }
 
 void case_store_list(struct db_pool *db, const struct agency *a, const struct case_list_query *q,
                      case_rows_fn fn, void *arg)
 {
-    static const char sql[] = "SELECT " CASE_COLUMNS ", " TS(
-        "c.updated_at") " AS position"
-                        "  FROM cases c JOIN agencies a ON a.agency_id = c.owner_agency_id"
-                        " WHERE c.owner_agency_id = $1"
-                        "   AND ($2::text[] IS NULL OR c.status = ANY ($2::text[]))"
+    /* Row-level security already limits cases to the visible ones. */
+    static const char sql[] = "SELECT " LIST_COLUMNS ", " TS(
+        "c.updated_at") " FROM cases c" LEVEL_JOINS
+                        " WHERE ($2::text[] IS NULL OR c.status = ANY ($2::text[]))"
                         "   AND ($3::text[] IS NULL OR c.handling_code = ANY ($3::text[]))"
                         "   AND ($4::timestamptz IS NULL OR c.updated_at >= $4::timestamptz)"
                         "   AND ($5::timestamptz IS NULL OR (c.updated_at, c.case_id) > "
                         "($5::timestamptz, "
                         "$6::uuid))"
+                        "   AND ($8::boolean IS NULL OR (c.owner_agency_id = $1) = $8::boolean)"
                         " ORDER BY c.updated_at, c.case_id LIMIT $7";
     struct db_txn *t = txn_as(a);
     char agency_id[16], limit[16];
     char *status = q->n_status ? pg_array(q->status, q->n_status) : NULL;
     char *handling = q->n_handling ? pg_array(q->handling, q->n_handling) : NULL;
-    const char *values[7];
+    const char *values[8];
 
     snprintf(agency_id, sizeof(agency_id), "%d", a->id);
     snprintf(limit, sizeof(limit), "%d", q->limit);
@@ -431,12 +507,13 @@ void case_store_list(struct db_pool *db, const struct agency *a, const struct ca
     values[4] = q->after_updated;
     values[5] = q->after_case_id;
     values[6] = limit;
+    values[7] = q->own_only < 0 ? NULL : q->own_only ? "true" : "false";
     if ((q->n_status && status == NULL) || (q->n_handling && handling == NULL) ||
-        db_txn_add(t, sql, 7, values) < 0)
+        db_txn_add_ex(t, sql, 8, values, NULL, NULL, 1) < 0)
         abort();
     free(status);
     free(handling);
-    submit_rows(db, t, 0, 0, q->limit, fn, arg);
+    submit_rows(db, t, Q_LIST, q->limit, fn, arg);
 }
 
 void case_store_sync(struct db_pool *db, const struct agency *a, const char *xid, const char *seq,
@@ -445,15 +522,17 @@ void case_store_sync(struct db_pool *db, const struct agency *a, const char *xid
     /*
      * Only rows written by transactions older than every transaction still
      * running: a writer that commits after this read gets an xid at or
-     * above the xmin seen here, hence a position after our cursor.
+     * above the xmin seen here, hence a position after our cursor. The
+     * case itself may be invisible by now (row-level security): that row
+     * tells the agency it lost visibility.
      */
-    static const char sql[] = "SELECT " CASE_COLUMNS ", c.record, f.xid::text, f.seq::text"
-                              "  FROM sync_feed f JOIN cases c ON c.case_id = f.case_id"
-                              "  JOIN agencies a ON a.agency_id = c.owner_agency_id"
-                              " WHERE f.agency_id = $1"
-                              "   AND (f.xid, f.seq) > ($2::xid8, $3::bigint)"
-                              "   AND f.xid < pg_snapshot_xmin(pg_current_snapshot())"
-                              " ORDER BY f.xid, f.seq LIMIT $4";
+    static const char sql[] =
+        "SELECT " READ_COLUMNS ", f.case_id::text, f.xid::text, f.seq::text"
+        "  FROM sync_feed f LEFT JOIN cases c ON c.case_id = f.case_id" READ_JOINS
+        " WHERE f.agency_id = $1"
+        "   AND (f.xid, f.seq) > ($2::xid8, $3::bigint)"
+        "   AND f.xid < pg_snapshot_xmin(pg_current_snapshot())"
+        " ORDER BY f.xid, f.seq LIMIT $4";
     struct db_txn *t = txn_as(a);
     char agency_id[16], lim[16];
     const char *values[4] = {agency_id, xid, seq, lim};
@@ -462,7 +541,7 @@ void case_store_sync(struct db_pool *db, const struct agency *a, const char *xid
     snprintf(lim, sizeof(lim), "%d", limit);
     if (db_txn_add_ex(t, sql, 4, values, NULL, NULL, 1) < 0)
         abort();
-    submit_rows(db, t, 1, 1, limit, fn, arg);
+    submit_rows(db, t, Q_SYNC, limit, fn, arg);
 }
 
 Ritra__Case *case_store_unpack(const struct case_row *row)

@@ -7,6 +7,7 @@
 #ifndef RITRA_CASE_STORE_H
 #define RITRA_CASE_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agency.h"
@@ -43,16 +44,28 @@ int case_store_submit(struct db_pool *db, const struct agency *a, const char *ac
 /* One stored case as read back. Pointers are valid during the callback. */
 struct case_row {
     const char *case_id;
+    bool visible; /* false: a sync row for a case the agency can no longer see */
     const char *owner_code;
+    const char *owner_name;
+    const char *contact;
     int64_t version;
     const char *created_at;
     const char *updated_at;
-    const uint8_t *record;
-    size_t record_len;
     const char *status;
     const char *handling_code;
     int person_count;
     const char *external_ref;
+    /* The one rendering the database's decision allows (NULL below RESTRICTED). */
+    const uint8_t *record;
+    size_t record_len;
+    const char *variant; /* NULL when the query asked for no rendering (lists) */
+    /* The database's decision and the facts it made it from. */
+    int db_level;
+    int owner_agency_id;
+    bool h3_allow_hits;
+    int grant_direct;
+    int grant_by_kind;
+    int kind_default;
     const char *feed_xid; /* sync only: this change's feed position */
     const char *feed_seq;
 };
@@ -61,7 +74,8 @@ struct case_row {
 typedef void (*case_rows_fn)(const struct case_row *rows, int n, enum db_outcome db,
                              const char *error, const char *next, void *arg);
 
-/* The case by id, or by the agency's own external_ref (one of them NULL). */
+/* The case by id (any case the agency may see), or by the agency's own
+ * external_ref (one of them NULL). */
 void case_store_get(struct db_pool *db, const struct agency *a, const char *case_id,
                     const char *external_ref, case_rows_fn fn, void *arg);
 
@@ -73,11 +87,12 @@ struct case_list_query {
     const char *updated_since; /* validated timestamp text, or NULL */
     const char *after_updated; /* keyset position from a page token, or NULL */
     const char *after_case_id;
+    int own_only; /* 1 own cases, 0 others' cases, -1 both */
     int limit;
 };
 
-/* Summaries (record is NULL) in (updated_at, case_id) order; next is the
- * position after the last row, "" when there are no more. */
+/* Visible cases in (updated_at, case_id) order, without records; next is
+ * the position after the last row, "" when there are no more. */
 void case_store_list(struct db_pool *db, const struct agency *a, const struct case_list_query *q,
                      case_rows_fn fn, void *arg);
 

@@ -14,6 +14,7 @@
 #include "../case_validate.h"
 #include "../log.h"
 #include "../picklist.h"
+#include "../policy.h"
 #include "../request.h"
 #include "../server.h"
 #include "ops.h"
@@ -92,6 +93,17 @@ static void read_for_close(const struct case_row *rows, int n, enum db_outcome d
             ops_fail_db(r, db, error);
         else
             request_fail(r, RITRA__STATUS_CODE__NOT_FOUND, "no such case", NULL);
+        free(ctx);
+        return;
+    }
+    if (rows[0].owner_agency_id != request_agency(r)->id) {
+        /* Seeing a case is not owning it; say so only to those who see it. */
+        request_fail(r,
+                     rows[0].db_level >= POLICY_HIT ? RITRA__STATUS_CODE__PERMISSION_DENIED
+                                                    : RITRA__STATUS_CODE__NOT_FOUND,
+                     rows[0].db_level >= POLICY_HIT ? "only the owner may close a case"
+                                                    : "no such case",
+                     NULL);
         free(ctx);
         return;
     }

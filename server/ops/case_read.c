@@ -12,6 +12,7 @@
 #include "../case_validate.h"
 #include "../log.h"
 #include "../picklist.h"
+#include "../policy.h"
 #include "../request.h"
 #include "../server.h"
 #include "ops.h"
@@ -27,7 +28,9 @@ static void got_case(const struct case_row *rows, int n, enum db_outcome db, con
     struct request *r = arg;
     Ritra__Response resp = RITRA__RESPONSE__INIT;
     Ritra__GetCaseResult res = RITRA__GET_CASE_RESULT__INIT;
-    Ritra__Case *stored, view;
+    Ritra__CaseHit hit;
+    Ritra__Case *stored = NULL, view;
+    enum policy_level level;
 
     (void)next;
     if (db != DB_OK) {
@@ -38,18 +41,35 @@ static void got_case(const struct case_row *rows, int n, enum db_outcome db, con
         request_fail(r, RITRA__STATUS_CODE__NOT_FOUND, "no such case", NULL);
         return;
     }
-    stored = case_store_unpack(&rows[0]);
-    if (stored == NULL) {
-        log_msg(LOG_ERROR, "case_record_corrupt", rows[0].case_id);
-        request_fail(r, RITRA__STATUS_CODE__INTERNAL, "stored case cannot be read", NULL);
+    if (ops_row_level(request_agency(r), &rows[0], &level) < 0) {
+        request_fail(r, RITRA__STATUS_CODE__INTERNAL, "access decision inconsistent; refused",
+                     NULL);
         return;
     }
-    case_store_view(stored, &rows[0], &view);
-    res.case_ = &view;
+    if (level == POLICY_NONE) {
+        request_fail(r, RITRA__STATUS_CODE__NOT_FOUND, "no such case", NULL);
+        return;
+    }
+    res.visibility = (char *)policy_level_name(level);
+    res.handling_notice = (char *)policy_handling_notice(rows[0].handling_code);
+    if (level == POLICY_HIT) {
+        ops_fill_hit(&hit, &rows[0], "");
+        res.hit = &hit;
+    } else {
+        stored = case_store_unpack(&rows[0]);
+        if (stored == NULL) {
+            log_msg(LOG_ERROR, "case_record_corrupt", rows[0].case_id);
+            request_fail(r, RITRA__STATUS_CODE__INTERNAL, "stored case cannot be read", NULL);
+            return;
+        }
+        case_store_view(stored, &rows[0], &view);
+        res.case_ = &view;
+    }
     resp.result_case = RITRA__RESPONSE__RESULT_GET_CASE;
     resp.get_case = &res;
     request_reply(r, &resp);
-    ritra__case__free_unpacked(stored, NULL);
+    if (stored != NULL)
+        ritra__case__free_unpacked(stored, NULL);
 }
 
 void op_get_case(struct request *r)
@@ -82,6 +102,7 @@ static void listed(const struct case_row *rows, int n, enum db_outcome db, const
     Ritra__ListCasesResult res = RITRA__LIST_CASES_RESULT__INIT;
     Ritra__CaseSummary *items = NULL, **ptrs = NULL;
     char token[160] = "";
+    size_t kept = 0;
 
     if (db != DB_OK) {
         ops_fail_db(r, db, error);
@@ -98,20 +119,35 @@ static void listed(const struct case_row *rows, int n, enum db_outcome db, const
         }
     }
     for (int i = 0; i < n; i++) {
-        ritra__case_summary__init(&items[i]);
-        items[i].case_id = (char *)rows[i].case_id;
-        items[i].owner_agency = (char *)rows[i].owner_code;
-        items[i].external_ref = (char *)rows[i].external_ref;
-        items[i].version = rows[i].version;
-        items[i].cas_status = (char *)rows[i].status;
-        items[i].handling_code = (char *)rows[i].handling_code;
-        items[i].updated_at = (char *)rows[i].updated_at;
-        items[i].person_count = (uint32_t)rows[i].person_count;
-        ptrs[i] = &items[i];
+        enum policy_level level;
+        Ritra__CaseSummary *it = &items[kept];
+
+        if (ops_row_level(request_agency(r), &rows[i], &level) < 0) {
+            request_fail(r, RITRA__STATUS_CODE__INTERNAL, "access decision inconsistent; refused",
+                         NULL);
+            free(items);
+            free(ptrs);
+            return;
+        }
+        if (level == POLICY_NONE)
+            continue; /* row-level security should not have let it through */
+        ritra__case_summary__init(it);
+        it->case_id = (char *)rows[i].case_id;
+        it->owner_agency = (char *)rows[i].owner_code;
+        it->handling_code = (char *)rows[i].handling_code;
+        it->visibility = (char *)policy_level_name(level);
+        if (level >= POLICY_RESTRICTED) {
+            it->external_ref = (char *)rows[i].external_ref;
+            it->version = rows[i].version;
+            it->cas_status = (char *)rows[i].status;
+            it->updated_at = (char *)rows[i].updated_at;
+            it->person_count = (uint32_t)rows[i].person_count;
+        }
+        ptrs[kept++] = it;
     }
     if (*next)
         snprintf(token, sizeof(token), LIST_TOKEN_PREFIX "%s", next);
-    res.n_cases = (size_t)n;
+    res.n_cases = kept;
     res.cases = ptrs;
     res.next_page_token = token;
     resp.result_case = RITRA__RESPONSE__RESULT_LIST_CASES;
@@ -177,5 +213,6 @@ void op_list_cases(struct request *r)
     q.after_updated = *m->page_token ? ts : NULL;
     q.after_case_id = *m->page_token ? uuid : NULL;
     q.limit = m->page_size ? (int)m->page_size : LIST_DEFAULT_PAGE;
+    q.own_only = -1;
     case_store_list(server_db(request_server(r)), request_agency(r), &q, listed, r);
 }

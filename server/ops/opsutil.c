@@ -88,3 +88,42 @@ bool ops_timestamp_valid(const char *s)
     return (*p == '+' || *p == '-') && strlen(p) == 6 && digits(p + 1, 2) && p[3] == ':' &&
            digits(p + 4, 2);
 }
+
+int ops_row_level(const struct agency *viewer, const struct case_row *row, enum policy_level *out)
+{
+    struct policy_case pc = {row->owner_agency_id, row->handling_code, row->h3_allow_hits};
+    struct policy_grants pg = {(enum policy_level)row->grant_direct,
+                               (enum policy_level)row->grant_by_kind,
+                               (enum policy_level)row->kind_default};
+    enum policy_level level = policy_case_level(viewer->id, viewer->kind, &pc, &pg);
+    const char *want =
+        policy_variant_name(policy_variant_for(level, pc.owner_agency_id == viewer->id));
+    const char *got = row->variant ? row->variant : "(none asked)";
+    struct logline l;
+
+    /* Same level; and where a rendering was asked for, the one this level
+     * calls for (none below RESTRICTED). */
+    if ((int)level == row->db_level && (row->variant == NULL || strcmp(want, got) == 0)) {
+        *out = level;
+        return 0;
+    }
+    log_begin(&l, LOG_ERROR, "policy_disagreement");
+    log_str(&l, "case", row->case_id);
+    log_str(&l, "agency", viewer->code);
+    log_str(&l, "server_level", policy_level_name(level));
+    log_i64(&l, "db_level", row->db_level);
+    log_str(&l, "variant", got);
+    log_end(&l);
+    return -1;
+}
+
+void ops_fill_hit(Ritra__CaseHit *hit, const struct case_row *row, const char *reason)
+{
+    ritra__case_hit__init(hit);
+    hit->case_id = (char *)row->case_id;
+    hit->owner_agency = (char *)row->owner_code;
+    hit->owner_name = (char *)row->owner_name;
+    hit->contact = (char *)row->contact;
+    hit->handling_code = (char *)row->handling_code;
+    hit->reason = (char *)(reason ? reason : "");
+}

@@ -37,6 +37,7 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
     Ritra__SyncPullResult res = RITRA__SYNC_PULL_RESULT__INIT;
     Ritra__SyncChange *changes = NULL, **ptrs = NULL;
     Ritra__Case **stored = NULL, *views = NULL;
+    Ritra__CaseHit *hits = NULL;
     char cursor[96];
     size_t bytes = 0;
     int kept = 0;
@@ -52,25 +53,43 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
         ptrs = calloc((size_t)n, sizeof(*ptrs));
         stored = calloc((size_t)n, sizeof(*stored));
         views = calloc((size_t)n, sizeof(*views));
-        if (changes == NULL || ptrs == NULL || stored == NULL || views == NULL) {
+        hits = calloc((size_t)n, sizeof(*hits));
+        if (changes == NULL || ptrs == NULL || stored == NULL || views == NULL || hits == NULL) {
             request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory", NULL);
             goto out;
         }
     }
     for (int i = 0; i < n; i++) {
+        enum policy_level level = POLICY_NONE;
+
         if (bytes > 0 && bytes + rows[i].record_len > SYNC_MAX_REPLY_BYTES)
             break; /* the rest comes with the next pull */
-        stored[i] = case_store_unpack(&rows[i]);
-        if (stored[i] == NULL) {
-            log_msg(LOG_ERROR, "case_record_corrupt", rows[i].case_id);
-            request_fail(r, RITRA__STATUS_CODE__INTERNAL, "a stored case cannot be read", NULL);
+        /* Not visible any more (row-level security hid it): a loss. */
+        if (rows[i].visible && ops_row_level(request_agency(r), &rows[i], &level) < 0) {
+            request_fail(r, RITRA__STATUS_CODE__INTERNAL, "access decision inconsistent; refused",
+                         NULL);
             goto out;
         }
-        case_store_view(stored[i], &rows[i], &views[i]);
         ritra__sync_change__init(&changes[i]);
         changes[i].case_id = (char *)rows[i].case_id;
-        changes[i].version = rows[i].version;
-        changes[i].case_ = &views[i];
+        changes[i].visibility = (char *)policy_level_name(level);
+        if (level == POLICY_NONE) {
+            changes[i].visibility_lost = 1;
+        } else if (level == POLICY_HIT) {
+            ops_fill_hit(&hits[i], &rows[i], "");
+            changes[i].hit = &hits[i];
+        } else {
+            stored[i] = case_store_unpack(&rows[i]);
+            if (stored[i] == NULL) {
+                log_msg(LOG_ERROR, "case_record_corrupt", rows[i].case_id);
+                request_fail(r, RITRA__STATUS_CODE__INTERNAL, "a stored case cannot be read", NULL);
+                goto out;
+            }
+            case_store_view(stored[i], &rows[i], &views[i]);
+            changes[i].version = rows[i].version;
+            changes[i].case_ = &views[i];
+            changes[i].handling_notice = (char *)policy_handling_notice(rows[i].handling_code);
+        }
         ptrs[i] = &changes[i];
         bytes += rows[i].record_len + 256;
         snprintf(cursor, sizeof(cursor), SYNC_CURSOR_PREFIX "%s~%s", rows[i].feed_xid,
@@ -90,6 +109,7 @@ out:
             ritra__case__free_unpacked(stored[i], NULL);
     free(stored);
     free(views);
+    free(hits);
     free(changes);
     free(ptrs);
     free(ctx);

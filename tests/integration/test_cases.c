@@ -801,7 +801,7 @@ static Ritra__Response *pull(struct ritra_conn *c, const char *cursor, uint32_t 
 static void test_sync_delivers_own_changes_once_each_in_order(void **state)
 {
     struct ritra_error err;
-    struct ritra_conn *c = harness_connect(&H, "MININTERIOR", &err);
+    struct ritra_conn *c = harness_connect(&H, "ICBF", &err);
     struct case_fixture f;
     Ritra__Response *resp;
     char cursor[100];
@@ -819,7 +819,7 @@ static void test_sync_delivers_own_changes_once_each_in_order(void **state)
     assert_int_equal(resp->sync_pull->n_changes, 2);
     assert_true(resp->sync_pull->more);
     assert_string_equal(resp->sync_pull->changes[0]->case_->external_ref, "MIN-0");
-    assert_string_equal(resp->sync_pull->changes[0]->case_->owner_agency, "MININTERIOR");
+    assert_string_equal(resp->sync_pull->changes[0]->case_->owner_agency, "ICBF");
     snprintf(cursor, sizeof(cursor), "%s", resp->sync_pull->next_cursor);
     ritra__response__free_unpacked(resp, NULL);
     resp = pull(c, cursor, 10);

@@ -40,7 +40,7 @@ static int setup(void **state)
      * sleeps at commit time, after the position was assigned.
      */
     return harness_sql(&H, "CREATE FUNCTION test_slow_commit() RETURNS trigger LANGUAGE plpgsql "
-                           "AS $$ BEGIN PERFORM pg_sleep(random() * 0.01); RETURN NULL; END $$;"
+                           "AS $$ BEGIN PERFORM pg_sleep(random() * 0.004); RETURN NULL; END $$;"
                            "CREATE CONSTRAINT TRIGGER test_slow_commit AFTER INSERT OR UPDATE ON "
                            "sync_feed DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
                            "test_slow_commit();");

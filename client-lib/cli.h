@@ -1,0 +1,90 @@
+/*
+ * The ritra command-line client's internal interface: what cli.c (flags,
+ * connecting, errors, help) offers the files that implement commands
+ * (cli_case.c, cli_sync.c). Not installed.
+ */
+#ifndef RITRA_CLI_H
+#define RITRA_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "ritra.h"
+
+/* Exit status; scripts depend on these, and ritra --help lists them. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_STATUS = 1,    /* a server error status, or some submitted case failed */
+    CLI_EXIT_USAGE = 2,     /* bad flags, unreadable local files, invalid JSON input */
+    CLI_EXIT_UNAUTH = 3,    /* the server refused the client certificate */
+    CLI_EXIT_TRANSPORT = 4, /* connection, TLS or timeout failure */
+    CLI_EXIT_INTERNAL = 5,  /* internal or protocol error, or a local write failed */
+};
+
+/* What cli_getopt returns for the command to act on. */
+enum {
+    CLI_OPT_HELP = 1100,
+    CLI_OPT_VERSION,
+};
+
+/* Global flags, shared by every command. */
+struct cli {
+    struct ritra_opts opts;
+    int json; /* --json */
+};
+
+struct cli_command {
+    const char *name;
+    int (*run)(struct cli *g, int argc, char **argv); /* argv[0] is the name */
+    const char *list; /* its lines in ritra --help, each "  name ...  summary\n" */
+    const char *help; /* ritra help NAME: usage lines, then the flags */
+};
+
+extern const struct cli_command cli_case_command;
+extern const struct cli_command cli_sync_command;
+
+/* ritra case submit (cli_submit.c); argv[0] is "submit". */
+int cli_case_submit(struct cli *g, int argc, char **argv);
+
+/* getopt_long over the command's own flags plus the global ones (applied
+ * to g here). Returns a command flag's val, -1 at the end of the flags,
+ * CLI_OPT_HELP or CLI_OPT_VERSION, or '?' after printing a usage error. */
+int cli_getopt(struct cli *g, int argc, char **argv, const char *shortopts,
+               const struct option *local);
+
+/* The common tail of a command's flag switch: help, version, or usage
+ * error. Returns the exit status. */
+int cli_other_flag(const char *command, int ch);
+
+/* Prints "ritra: <message>" and a pointer to --help; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "ritra: CODE: message" and the field details indented on
+ * stderr; returns the exit status for err->code. */
+int cli_report(const struct ritra_error *err);
+
+/* The exit status for a ritra_error code. */
+int cli_exit_for(int code);
+
+/* Connects with g's options; NULL after reporting, with *exit_code set. */
+struct ritra_conn *cli_connect(struct cli *g, int *exit_code);
+
+/* Parses a decimal integer in [min, max]; 0, or -1 when it is not one. */
+int cli_parse_long(const char *s, long min, long max, long *out);
+
+/* Parses --expected-version's value (0: no check). Returns 0, or -1 after
+ * printing a usage error. */
+int cli_expected_version(const char *arg, int64_t *out);
+
+/* Copies server text into buf with control characters replaced, so it
+ * cannot drive the terminal. Returns buf. */
+const char *cli_clean(char *buf, size_t size, const char *s);
+
+/* Prints obj on stdout as one line (pretty: indented over several) and
+ * releases it. Returns CLI_EXIT_OK, or CLI_EXIT_INTERNAL if stdout fails. */
+int cli_print_json(struct json_object *obj, int pretty);
+
+#endif

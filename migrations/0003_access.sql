@@ -321,6 +321,10 @@ BEGIN
          WHERE g.case_id = p_case AND g.grantee_agency_id = me AND g.state = 'accepted'
          ORDER BY g.level DESC LIMIT 1;
     END IF;
+    IF p_grantee_agency IS NULL AND p_grantee_kind IS NULL THEN
+        outcome := 'no_grantee';
+        RETURN;
+    END IF;
     IF p_grantee_agency = c.owner_agency_id OR p_grantee_agency = me THEN
         outcome := 'self';
         RETURN;
@@ -343,9 +347,11 @@ BEGIN
          WHERE g.case_id = p_case AND g.state IN ('offered', 'accepted')
            AND (g.grantee_agency_id = p_grantee_agency OR g.grantee_kind = p_grantee_kind);
         outcome := 'exists';
+        PERFORM set_config('ritra.last_grant', grant_id::text, true);
         RETURN;
     END;
     PERFORM ritra_feed_touch_grantees(grant_id);
+    PERFORM set_config('ritra.last_grant', grant_id::text, true);
     outcome := 'created';
 END
 $$;
@@ -363,6 +369,7 @@ BEGIN
         RETURN;
     END IF;
     IF g.state <> 'offered' OR (g.expires_at IS NOT NULL AND g.expires_at <= now()) THEN
+        PERFORM set_config('ritra.last_grant', p_grant::text, true);
         outcome := 'wrong_state';
         state := CASE WHEN g.state = 'offered' THEN 'expired' ELSE g.state END;
         RETURN;
@@ -372,6 +379,7 @@ BEGIN
      WHERE grant_id = p_grant
     RETURNING grants.state INTO state;
     PERFORM ritra_feed_touch_grantees(p_grant);
+    PERFORM set_config('ritra.last_grant', p_grant::text, true);
     outcome := 'done';
 END
 $$;
@@ -391,6 +399,7 @@ BEGIN
         RETURN;
     END IF;
     IF g.state NOT IN ('offered', 'accepted') THEN
+        PERFORM set_config('ritra.last_grant', p_grant::text, true);
         outcome := 'wrong_state';
         state := g.state;
         RETURN;
@@ -406,6 +415,7 @@ BEGIN
          WHERE grant_id = child;
         PERFORM ritra_feed_touch_grantees(child);
     END LOOP;
+    PERFORM set_config('ritra.last_grant', p_grant::text, true);
     outcome := 'done';
     state := 'revoked';
 END

@@ -30,6 +30,7 @@ int config_init(struct config *cfg)
     cfg->frame_timeout_ms = 30000;
     cfg->db_timeout_ms = 10000;
     cfg->drain_timeout_ms = 30000;
+    cfg->grant_expiry_interval_ms = 30000;
     cfg->log_level = LOG_INFO;
     return 0;
 }
@@ -148,6 +149,7 @@ static const struct duration_key duration_keys[] = {
     {"frame_timeout", offsetof(struct config, frame_timeout_ms)},
     {"db_timeout", offsetof(struct config, db_timeout_ms)},
     {"drain_timeout", offsetof(struct config, drain_timeout_ms)},
+    {"grant_expiry_interval", offsetof(struct config, grant_expiry_interval_ms)},
 };
 
 struct str_key {

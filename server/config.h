@@ -31,6 +31,7 @@ struct config {
     int frame_timeout_ms;
     int db_timeout_ms;
     int drain_timeout_ms;
+    int grant_expiry_interval_ms;
     int log_level;
 };
 

@@ -185,6 +185,18 @@ int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload,
     case RITRA__REQUEST__OP_SYNC_PULL:
         op_sync_pull(r);
         return 0;
+    case RITRA__REQUEST__OP_SHARE_CASE:
+        op_share_case(r);
+        return 0;
+    case RITRA__REQUEST__OP_RESPOND_TO_SHARE:
+        op_respond_to_share(r);
+        return 0;
+    case RITRA__REQUEST__OP_REVOKE_SHARE:
+        op_revoke_share(r);
+        return 0;
+    case RITRA__REQUEST__OP_LIST_SHARES:
+        op_list_shares(r);
+        return 0;
     default:
         /* decode.c knows every op this switch knows; reaching here is a bug. */
         request_fail(r, RITRA__STATUS_CODE__INTERNAL, "operation has no handler", NULL);

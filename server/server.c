@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 
 #include "conn.h"
+#include "grant_store.h"
 #include "log.h"
 #include "tls.h"
 
@@ -35,7 +36,7 @@ struct server {
     int nconns;
     uint64_t next_conn_id;
     struct agency_slot *slots;
-    struct event *sig_term, *sig_int, *sig_hup, *drain_timer, *listen_timer;
+    struct event *sig_term, *sig_int, *sig_hup, *drain_timer, *listen_timer, *expire_timer;
     bool draining;
     bool listening;
 };
@@ -230,6 +231,30 @@ static void on_db_ready(void *arg)
     log_msg(LOG_INFO, "listening", s->cfg->listen);
 }
 
+static void expired_grants(int n, void *arg)
+{
+    struct logline l;
+
+    (void)arg;
+    if (n <= 0)
+        return;
+    log_begin(&l, LOG_INFO, "grants_expired");
+    log_i64(&l, "count", n);
+    log_end(&l);
+}
+
+/* Grants past their expiry stop counting at once (the level functions
+ * compare with now()); this makes their recipients' feeds hear of it. */
+static void on_expire_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (!s->draining && db_pool_up(s->db) > 0)
+        grant_store_expire(s->db, expired_grants, NULL);
+}
+
 /* A database that is down at start must not keep clients from hearing
  * UNAVAILABLE: listen anyway after a short grace period. */
 static void on_listen_grace(evutil_socket_t fd, short what, void *arg)
@@ -268,7 +293,8 @@ static int bind_listener(struct server *s, char *err, size_t errlen)
 struct server *server_new(const struct config *cfg, char *err, size_t errlen)
 {
     struct server *s = calloc(1, sizeof(*s));
-    struct timeval grace = {3, 0};
+    struct timeval grace = {3, 0}, expire_every = {cfg->grant_expiry_interval_ms / 1000,
+                                                   (cfg->grant_expiry_interval_ms % 1000) * 1000};
 
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -290,6 +316,11 @@ struct server *server_new(const struct config *cfg, char *err, size_t errlen)
     s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);
     s->drain_timer = evtimer_new(s->base, on_drain_timeout, s);
     s->listen_timer = evtimer_new(s->base, on_listen_grace, s);
+    s->expire_timer = event_new(s->base, -1, EV_PERSIST, on_expire_tick, s);
+    if (s->expire_timer == NULL || event_add(s->expire_timer, &expire_every) < 0) {
+        snprintf(err, errlen, "cannot create timers");
+        goto fail;
+    }
     if (s->listen_timer == NULL || evtimer_add(s->listen_timer, &grace) < 0 ||
         s->sig_term == NULL || s->sig_int == NULL || s->sig_hup == NULL || s->drain_timer == NULL ||
         evsignal_add(s->sig_term, NULL) < 0 || evsignal_add(s->sig_int, NULL) < 0 ||
@@ -337,6 +368,8 @@ void server_free(struct server *s)
         event_free(s->drain_timer);
     if (s->listen_timer)
         event_free(s->listen_timer);
+    if (s->expire_timer)
+        event_free(s->expire_timer);
     for (slot = s->slots; slot != NULL; slot = next) {
         next = slot->next;
         free(slot);

@@ -19,4 +19,10 @@ void op_list_cases(struct request *r);
 void op_close_case(struct request *r);
 void op_sync_pull(struct request *r);
 
+/* Sharing (ops/share.c). */
+void op_share_case(struct request *r);
+void op_respond_to_share(struct request *r);
+void op_revoke_share(struct request *r);
+void op_list_shares(struct request *r);
+
 #endif

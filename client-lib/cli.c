@@ -95,6 +95,18 @@ int cli_usage_error(const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+int cli_input_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("ritra: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_EXIT_USAGE;
+}
+
 static int print_version(void)
 {
     printf("ritra %s (protocol %u)\n", RITRA_VERSION, RITRA_PROTOCOL_VERSION);

@@ -62,6 +62,10 @@ int cli_other_flag(const char *command, int ch);
 /* Prints "ritra: <message>" and a pointer to --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints "ritra: <message>" for input that is not what it should be
+ * (flags were fine: no pointer to --help); returns CLI_EXIT_USAGE. */
+int cli_input_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Prints "ritra: CODE: message" and the field details indented on
  * stderr; returns the exit status for err->code. */
 int cli_report(const struct ritra_error *err);

@@ -55,13 +55,13 @@ static int read_all(const char *path, char **out, size_t *len)
     int rc = -1;
 
     if (f == NULL)
-        return cli_usage_error("cannot open %s: %s", path, strerror(errno));
+        return cli_input_error("cannot open %s: %s", path, strerror(errno));
     for (;;) {
         if (cap - n < 65536) {
             char *nb;
 
             if (cap >= INPUT_MAX_BYTES) {
-                cli_usage_error("%s is larger than 1 GiB: split it", path);
+                cli_input_error("%s is larger than 1 GiB: split it", path);
                 goto done;
             }
             cap = cap ? 2 * cap : 262144;
@@ -75,7 +75,7 @@ static int read_all(const char *path, char **out, size_t *len)
         }
         n += fread(buf + n, 1, cap - n, f);
         if (ferror(f)) {
-            cli_usage_error("cannot read %s: %s", path, strerror(errno));
+            cli_input_error("cannot read %s: %s", path, strerror(errno));
             goto done;
         }
         if (feof(f))
@@ -102,7 +102,8 @@ struct input {
 static void input_free(struct input *in)
 {
     for (size_t i = 0; i < in->n; i++)
-        protobuf_c_message_free_unpacked(&in->cases[i]->base, NULL);
+        if (in->cases[i] != NULL) /* NULL from the failed case on */
+            protobuf_c_message_free_unpacked(&in->cases[i]->base, NULL);
     free(in->cases);
     in->cases = NULL;
     in->n = 0;
@@ -119,7 +120,7 @@ static int convert_case(const char *path, struct json_object *j, long index, Rit
         snprintf(where, sizeof(where), "%s", e.path);
     else
         snprintf(where, sizeof(where), "[%ld]%s%s", index, e.path[0] ? "." : "", e.path);
-    return cli_usage_error("%s: %s%s%s", path, where, where[0] ? ": " : "", e.reason);
+    return cli_input_error("%s: %s%s%s", path, where, where[0] ? ": " : "", e.reason);
 }
 
 /* Reads and converts every case in path; nothing is sent on an error. */
@@ -135,7 +136,7 @@ static int load_input(const char *path, struct input *in)
     root = jsontext_parse(text, len, why, sizeof(why));
     free(text);
     if (root == NULL) {
-        return cli_usage_error("%s: %s", strcmp(path, "-") ? path : "stdin",
+        return cli_input_error("%s: %s", strcmp(path, "-") ? path : "stdin",
                                why[0] ? why : "expected a case object or an array of them");
     }
     in->is_array = json_object_is_type(root, json_type_array);

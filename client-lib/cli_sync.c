@@ -5,10 +5,12 @@
  * ritra sync --state FILE [--limit N] [--once] [--out FILE]
  *   Pulls until the server has nothing more (with --once: one pull of at
  *   most N changes) and writes one line per change, in the server's order:
- *       {"case_id":"...","version":3,"case":{...}}
- *   (the SyncChange field names; "case" as `ritra case get --json` prints
- *   it), appended to --out FILE (created with mode 0600) or written to
- *   standard output. At the end stderr gets one line:
+ *       {"case_id":"...","version":3,"case":{...},"visibility":"FULL"}
+ *   that is, the SyncChange as JSON (its field names, defaults left out:
+ *   "hit" at HIT visibility, "visibility_lost":true when the copy must be
+ *   purged or reduced, "handling_notice"; "case" as `ritra case get --json`
+ *   prints it), appended to --out FILE (created with mode 0600) or written
+ *   to standard output. At the end stderr gets one line:
  *       N changes, cursor saved
  *   The state FILE holds the cursor as one line; when it does not exist
  *   the sync starts from the beginning. FILE.lock keeps two syncs from
@@ -112,9 +114,9 @@ static int lock_state(const char *state, int *fd)
     /* Locked, not just present: a crashed sync leaves no stale lock. */
     *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (*fd < 0)
-        rc = cli_usage_error("cannot open %s: %s", path, strerror(errno));
+        rc = cli_input_error("cannot open %s: %s", path, strerror(errno));
     else if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
-        rc = cli_usage_error("%s: %s", path,
+        rc = cli_input_error("%s: %s", path,
                              errno == EWOULDBLOCK ? "another ritra sync is using this state"
                                                   : strerror(errno));
     free(path);
@@ -145,13 +147,13 @@ static int read_cursor(const char *state, char **cursor)
         return *cursor != NULL ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
     }
     if (fd < 0)
-        return cli_usage_error("cannot open %s: %s", state, strerror(errno));
+        return cli_input_error("cannot open %s: %s", state, strerror(errno));
     while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) != 0) {
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             close(fd);
-            return cli_usage_error("cannot read %s: %s", state, strerror(errno));
+            return cli_input_error("cannot read %s: %s", state, strerror(errno));
         }
         n += (size_t)r;
     }
@@ -159,10 +161,10 @@ static int read_cursor(const char *state, char **cursor)
     /* Saved files always end in their only newline; anything else was
      * not written by ritra sync, and guessing could skip changes. */
     if (n == 0 || n == sizeof(buf) || buf[n - 1] != '\n' || memchr(buf, '\n', n - 1) != NULL)
-        return cli_usage_error("%s is not a ritra sync state file (one line, the cursor)", state);
+        return cli_input_error("%s is not a ritra sync state file (one line, the cursor)", state);
     buf[n - 1] = '\0';
     if (!valid_cursor(buf))
-        return cli_usage_error("%s holds an invalid cursor", state);
+        return cli_input_error("%s holds an invalid cursor", state);
     *cursor = strdup(buf);
     return *cursor != NULL ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
 }
@@ -261,7 +263,7 @@ static int open_out(struct sync *s)
         s->out_created = s->out_fd >= 0;
     }
     if (s->out_fd < 0)
-        return cli_usage_error("cannot open %s: %s", s->out_path, strerror(errno));
+        return cli_input_error("cannot open %s: %s", s->out_path, strerror(errno));
     return trim_partial_line(s->out_fd, s->out_path);
 }
 
@@ -423,7 +425,8 @@ const struct cli_command cli_sync_command = {
     "\n"
     "Pulls the case changes after the cursor saved in FILE (from the beginning\n"
     "when FILE does not exist) until there are no more, prints each as one line\n"
-    "  {\"case_id\":\"...\",\"version\":N,\"case\":{...}}\n"
+    "  {\"case_id\":\"...\",\"version\":N,\"case\":{...},\"visibility\":\"FULL\",...}\n"
+    "(the SyncChange fields; \"visibility_lost\":true: purge or reduce your copy)\n"
     "then saves the new cursor in FILE. Changes are written and fsync'd before\n"
     "the cursor is saved (atomically), so after a crash some changes may come\n"
     "again but none are lost. stderr gets \"N changes, cursor saved\".\n"

@@ -17,4 +17,8 @@
  * with why[] set to "line L, column C: reason" and non-empty. */
 struct json_object *jsontext_parse(const char *text, size_t len, char *why, size_t why_size);
 
+/* Whether s[0..len) is strict UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), as protobuf strings must be. */
+int jsontext_utf8_valid(const unsigned char *s, size_t len);
+
 #endif

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
+
 /* Where the conversion is, for error messages. */
 struct walk {
     struct pbjson_error *err;
@@ -98,46 +100,6 @@ static int type_error(struct walk *w, const char *expected, struct json_object *
     char buf[64];
 
     return fail(w, "expected %s, got %s", expected, describe(v, buf, sizeof(buf)));
-}
-
-/* ---- UTF-8 ---- */
-
-/* Strict UTF-8 (RFC 3629): no overlongs, surrogates or code points past
- * U+10FFFF. protobuf strings must be UTF-8; the server refuses others. */
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            n = 2, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            n = 3, cp = c & 0x07;
-        else
-            return 0;
-        if (len - i <= n)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
 }
 
 /* ---- JSON -> message ---- */
@@ -233,7 +195,7 @@ static int get_string(struct walk *w, struct json_object *v, char **out)
     len = (size_t)json_object_get_string_len(v);
     if (memchr(s, '\0', len) != NULL)
         return fail(w, "contains a NUL character");
-    if (!utf8_valid((const unsigned char *)s, len))
+    if (!jsontext_utf8_valid((const unsigned char *)s, len))
         return fail(w, "is not valid UTF-8");
     *out = strdup(s);
     if (*out == NULL)
@@ -505,7 +467,7 @@ static int value_to_json(struct walk *w, const ProtobufCFieldDescriptor *f, cons
         s = *(char *const *)slot;
         if (s == NULL)
             s = "";
-        if (!utf8_valid((const unsigned char *)s, strlen(s)))
+        if (!jsontext_utf8_valid((const unsigned char *)s, strlen(s)))
             return fail(w, "is not valid UTF-8");
         *out = json_object_new_string(s);
         break;

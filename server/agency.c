@@ -108,3 +108,16 @@ void agency_identify(struct db_pool *db, const char *fingerprint, agency_fn fn, 
     snprintf(lk->fingerprint, sizeof(lk->fingerprint), "%s", fingerprint);
     db_submit(db, txn, lookup_done, lk);
 }
+
+struct db_txn *agency_txn(const struct agency *a)
+{
+    static const char sql[] = "SELECT ritra_act_as($1::integer, $2)";
+    struct db_txn *t = db_txn_new();
+    char id[16];
+    const char *params[2] = {id, a->fingerprint};
+
+    snprintf(id, sizeof(id), "%d", a->id);
+    if (db_txn_add(t, sql, 2, params) < 0)
+        abort();
+    return t;
+}

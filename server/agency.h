@@ -49,6 +49,12 @@ typedef void (*agency_fn)(enum agency_verdict verdict, const struct agency *a,
 /* Looks the fingerprint up; fn is called exactly once, later. */
 void agency_identify(struct db_pool *db, const char *fingerprint, agency_fn fn, void *arg);
 
+/* A transaction acting as agency a. Its first statement re-checks a's
+ * registration (the transaction fails with DB_UNAUTHORIZED if a may no
+ * longer act) and names a for row-level security; the caller's statements
+ * follow, so their results start at index 1. Never returns NULL. */
+struct db_txn *agency_txn(const struct agency *a);
+
 /* "prosecutor" … "coordinator"; "unknown" otherwise. */
 const char *agency_kind_name(enum agency_kind kind);
 /* Returns the kind, or AGENCY_KIND_NONE for an unknown name. */

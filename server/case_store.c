@@ -13,23 +13,6 @@
 /* Server-side timestamps as RFC 3339 UTC text with microseconds. */
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
-/*
- * Every transaction names its agency first, so that row-level security
- * (and anything else in the database that asks) knows who is acting.
- */
-static struct db_txn *txn_as(const struct agency *a)
-{
-    static const char sql[] = "SELECT set_config('ritra.agency_id', $1, true)";
-    struct db_txn *t = db_txn_new();
-    char id[16];
-    const char *p[1] = {id};
-
-    snprintf(id, sizeof(id), "%d", a->id);
-    if (db_txn_add(t, sql, 1, p) < 0)
-        abort();
-    return t;
-}
-
 /* PostgreSQL text[] literal; values are quoted and escaped. */
 static char *pg_array(char *const *v, size_t n)
 {
@@ -308,7 +291,7 @@ int case_store_submit(struct db_pool *db, const struct agency *a, const char *ac
         goto out;
     ctx->fn = fn;
     ctx->arg = arg;
-    t = txn_as(a);
+    t = agency_txn(a);
     if (db_txn_add_ex(t, submit_sql, 17, values, lengths, formats, 0) < 0) {
         db_txn_free(t);
         free(ctx);
@@ -468,7 +451,7 @@ void case_store_get(struct db_pool *db, const struct agency *a, const char *case
     /* external_ref is the caller's own namespace: only its own cases. */
     static const char by_ref[] = "SELECT " READ_COLUMNS " FROM cases c" READ_JOINS
                                  " WHERE c.external_ref = $2 AND c.owner_agency_id = $1";
-    struct db_txn *t = txn_as(a);
+    struct db_txn *t = agency_txn(a);
     char agency_id[16];
     const char *values[2] = {agency_id, case_id ? case_id : external_ref};
 
@@ -492,7 +475,7 @@ void case_store_list(struct db_pool *db, const struct agency *a, const struct ca
                         "$6::uuid))"
                         "   AND ($8::boolean IS NULL OR (c.owner_agency_id = $1) = $8::boolean)"
                         " ORDER BY c.updated_at, c.case_id LIMIT $7";
-    struct db_txn *t = txn_as(a);
+    struct db_txn *t = agency_txn(a);
     char agency_id[16], limit[16];
     char *status = q->n_status ? pg_array(q->status, q->n_status) : NULL;
     char *handling = q->n_handling ? pg_array(q->handling, q->n_handling) : NULL;
@@ -533,7 +516,7 @@ void case_store_sync(struct db_pool *db, const struct agency *a, const char *xid
         "   AND (f.xid, f.seq) > ($2::xid8, $3::bigint)"
         "   AND f.xid < pg_snapshot_xmin(pg_current_snapshot())"
         " ORDER BY f.xid, f.seq LIMIT $4";
-    struct db_txn *t = txn_as(a);
+    struct db_txn *t = agency_txn(a);
     char agency_id[16], lim[16];
     const char *values[4] = {agency_id, xid, seq, lim};
 

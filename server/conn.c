@@ -324,6 +324,9 @@ static void conn_read_frames(struct conn *c)
         if (c->state != CONN_READY)
             break;
         evbuffer_drain(in, FRAME_HEADER_LEN + len);
+        /* The next frame's deadline counts from its own first byte. */
+        if (c->deadline == DL_FRAME)
+            set_deadline(c, DL_NONE);
     }
     c->in_read = false;
     if (c->state == CONN_READY)

@@ -248,6 +248,18 @@ static void conn_down(struct db_conn *c, const char *reason)
     }
 }
 
+/* Errors a caller must treat differently from a plain failure. */
+static enum db_outcome outcome_for(const char *sqlstate)
+{
+    if (strncmp(sqlstate, "40", 2) == 0)
+        return DB_RETRY;
+    if (strcmp(sqlstate, "28000") == 0)
+        return DB_UNAUTHORIZED;
+    if (strcmp(sqlstate, "42501") == 0)
+        return DB_DENIED;
+    return DB_SQL_ERROR;
+}
+
 static void record_error(struct db_txn *t, const PGresult *r)
 {
     const char *msg, *state;
@@ -279,7 +291,7 @@ static void conn_read_results(struct db_conn *c)
             c->cur = NULL;
             c->state = DBC_IDLE;
             evtimer_del(c->timer);
-            txn_finish(t, t->failed ? DB_SQL_ERROR : DB_OK);
+            txn_finish(t, t->failed ? outcome_for(t->sqlstate) : DB_OK);
             continue;
         }
         if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {

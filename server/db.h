@@ -20,9 +20,12 @@ struct db_txn;
 
 enum db_outcome {
     DB_OK = 0,
-    DB_SQL_ERROR,   /* PostgreSQL refused a statement; nothing was committed */
-    DB_UNAVAILABLE, /* no connection, or it was lost (a commit may or may not have happened) */
-    DB_TIMEOUT,     /* no answer within db_timeout; the connection was dropped */
+    DB_SQL_ERROR,    /* PostgreSQL refused a statement; nothing was committed */
+    DB_UNAVAILABLE,  /* no connection, or it was lost (a commit may or may not have happened) */
+    DB_TIMEOUT,      /* no answer within db_timeout; the connection was dropped */
+    DB_RETRY,        /* serialization failure or deadlock (SQLSTATE class 40): retry it */
+    DB_UNAUTHORIZED, /* the acting agency may not act any more (SQLSTATE 28000) */
+    DB_DENIED,       /* row-level security or a privilege refused it (SQLSTATE 42501) */
 };
 
 typedef void (*db_done_fn)(struct db_txn *txn, enum db_outcome outcome, void *arg);

@@ -40,6 +40,14 @@ static bool all_inside_items(const struct field_errors *strings)
     return true;
 }
 
+static bool has_path(const struct field_errors *fe, const char *path)
+{
+    for (size_t i = 0; i < fe->count; i++)
+        if (strcmp(fe->items[i].path, path) == 0)
+            return true;
+    return false;
+}
+
 void request_decode(const uint8_t *payload, size_t len, struct pb_budget *budget,
                     Ritra__Request **out, struct decode_result *res)
 {
@@ -70,7 +78,9 @@ void request_decode(const uint8_t *payload, size_t len, struct pb_budget *budget
         res->item_strings = strings;
     else
         res->fe = strings;
-    validate_text(&res->fe, "actor", m->actor, REQUEST_ACTOR_MAX, true, false);
+    /* A bad string in actor is reported once, by the wire-level check. */
+    if (!has_path(&res->fe, "actor"))
+        validate_text(&res->fe, "actor", m->actor, REQUEST_ACTOR_MAX, true, false);
     if (res->fe.count > 0) {
         set(res, DECODE_REFUSED, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request");
         return;

@@ -32,19 +32,6 @@ struct grant_ctx {
     int limit;
 };
 
-static struct db_txn *txn_as(const struct agency *a)
-{
-    static const char sql[] = "SELECT set_config('ritra.agency_id', $1, true)";
-    struct db_txn *t = db_txn_new();
-    char id[16];
-    const char *p[1] = {id};
-
-    snprintf(id, sizeof(id), "%d", a->id);
-    if (db_txn_add(t, sql, 1, p) < 0)
-        abort();
-    return t;
-}
-
 static void grant_at(const PGresult *r, int i, Ritra__Grant *g)
 {
     ritra__grant__init(g);
@@ -121,7 +108,7 @@ void grant_store_share(struct db_pool *db, const struct agency *a, const char *a
         "SELECT outcome FROM ritra_share_case($1::uuid,"
         " (SELECT agency_id FROM agencies WHERE code = $2), $3::agency_kind, $4::smallint, $5,"
         " $6::timestamptz, $7)";
-    struct db_txn *t = txn_as(a);
+    struct db_txn *t = agency_txn(a);
     char level[8];
     const char *v[7];
 
@@ -144,7 +131,7 @@ void grant_store_respond(struct db_pool *db, const struct agency *a, const char 
 {
     static const char sql[] = "SELECT outcome FROM ritra_respond_share($1::uuid, $2::boolean, "
                               "nullif($3, ''), $4)";
-    struct db_txn *t = txn_as(a);
+    struct db_txn *t = agency_txn(a);
     const char *v[4] = {grant_id, accept ? "true" : "false", reason, actor};
 
     if (db_txn_add(t, sql, 4, v) < 0 || db_txn_add(t, last_grant_sql, 0, NULL) < 0)
@@ -157,7 +144,7 @@ void grant_store_revoke(struct db_pool *db, const struct agency *a, const char *
 {
     static const char sql[] =
         "SELECT outcome FROM ritra_revoke_share($1::uuid, nullif($2, ''), $3)";
-    struct db_txn *t = txn_as(a);
+    struct db_txn *t = agency_txn(a);
     const char *v[3] = {grant_id, reason, actor};
 
     if (db_txn_add(t, sql, 3, v) < 0 || db_txn_add(t, last_grant_sql, 0, NULL) < 0)
@@ -196,7 +183,7 @@ void grant_store_list(struct db_pool *db, const struct agency *a, const struct g
         "   AND ($5::timestamptz IS NULL OR (g.created_at, g.grant_id) > ($5::timestamptz, "
         "$6::uuid))"
         " ORDER BY g.created_at, g.grant_id LIMIT $7";
-    struct db_txn *t = txn_as(a);
+    struct db_txn *t = agency_txn(a);
     char agency_id[16], limit[16];
     char *states = q->n_states ? states_array(q->states, q->n_states) : NULL;
     const char *v[7];

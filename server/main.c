@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/util.h>
 #include <openssl/ssl.h>
 
 #include "config.h"
@@ -172,7 +173,16 @@ int main(int argc, char **argv)
         goto out;
     }
     if (check) {
-        SSL_CTX *ctx = tls_server_ctx_new(&cfg, err, sizeof(err));
+        SSL_CTX *ctx;
+        struct sockaddr_storage ss;
+        int sslen = sizeof(ss);
+
+        if (evutil_parse_sockaddr_port(cfg.listen, (struct sockaddr *)&ss, &sslen) < 0) {
+            fprintf(stderr, "ritra-server: listen: \"%s\" is not an IP address and port\n",
+                    cfg.listen);
+            goto out;
+        }
+        ctx = tls_server_ctx_new(&cfg, err, sizeof(err));
         if (ctx == NULL) {
             fprintf(stderr, "ritra-server: %s\n", err);
             goto out;

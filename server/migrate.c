@@ -234,6 +234,10 @@ int migrate_run(const char *conninfo, const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "cannot connect: %s", PQerrorMessage(pg));
         goto out;
     }
+    /* NOTICEs ("relation exists, skipping") would bypass the structured log. */
+    if (exec_ok(pg, "SET client_min_messages = warning", 0, NULL, PGRES_COMMAND_OK, err, errlen) <
+        0)
+        goto out;
     if (list_files(dir, &files, &n, err, errlen) < 0)
         goto out;
     if (exec_ok(pg, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, PGRES_TUPLES_OK, err,

@@ -77,15 +77,27 @@ static void fill_status(Ritra__Status *st, Ritra__FieldError *items, Ritra__Fiel
     st->details = ptrs;
 }
 
+/* Room for the details plus one line counting those that did not fit. */
+#define DETAILS_MAX (VALIDATE_MAX_ERRORS + 1)
+
 void request_send_status(struct conn *c, uint64_t id, Ritra__StatusCode code, const char *message,
                          const struct field_errors *fe)
 {
     Ritra__Response resp = RITRA__RESPONSE__INIT;
     Ritra__Status st = RITRA__STATUS__INIT;
-    Ritra__FieldError items[VALIDATE_MAX_ERRORS];
-    Ritra__FieldError *ptrs[VALIDATE_MAX_ERRORS];
+    Ritra__FieldError items[DETAILS_MAX];
+    Ritra__FieldError *ptrs[DETAILS_MAX];
+    char more[64];
 
     fill_status(&st, items, ptrs, code, message, fe);
+    if (fe != NULL && fe->dropped > 0) {
+        snprintf(more, sizeof(more), "%zu more errors not shown", fe->dropped);
+        ritra__field_error__init(&items[fe->count]);
+        items[fe->count].path = "";
+        items[fe->count].reason = more;
+        ptrs[fe->count] = &items[fe->count];
+        st.n_details++;
+    }
     resp.id = id;
     resp.status = &st;
     conn_send_response(c, &resp);

@@ -39,6 +39,7 @@ struct server {
     struct event *sig_term, *sig_int, *sig_hup, *drain_timer, *listen_timer, *expire_timer;
     bool draining;
     bool listening;
+    bool drain_cut; /* the drain deadline passed with requests in flight */
 };
 
 const struct config *server_config(const struct server *s)
@@ -167,6 +168,7 @@ static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     log_msg(LOG_WARN, "drain_timeout", "in-flight requests did not finish in time; exiting");
+    s->drain_cut = true;
     event_base_loopexit(s->base, NULL);
 }
 
@@ -343,8 +345,8 @@ int server_run(struct server *s)
     signal(SIGPIPE, SIG_IGN);
     if (event_base_dispatch(s->base) < 0)
         return -1;
-    log_msg(LOG_INFO, "stopped", "server exited");
-    return 0;
+    log_msg(LOG_INFO, "stopped", s->drain_cut ? "server exited, drain cut short" : "server exited");
+    return s->drain_cut ? -1 : 0;
 }
 
 void server_free(struct server *s)

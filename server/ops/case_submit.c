@@ -15,26 +15,45 @@
 #include "../request.h"
 #include "../server.h"
 #include "ops.h"
+#include "opsutil.h"
 
 #define SUBMIT_MAX_ITEMS 1000
 
-/* The status for a write the database did not do. */
+/* The status for a write the database did not do (batch items). */
 static Ritra__StatusCode failure_code(const struct case_written *w)
 {
-    if (w->db == DB_UNAVAILABLE)
+    switch (w->db) {
+    case DB_UNAVAILABLE:
         return RITRA__STATUS_CODE__UNAVAILABLE;
-    if (w->db == DB_TIMEOUT)
+    case DB_TIMEOUT:
         return RITRA__STATUS_CODE__DEADLINE_EXCEEDED;
-    return RITRA__STATUS_CODE__INTERNAL;
+    case DB_RETRY:
+        return RITRA__STATUS_CODE__ABORTED;
+    case DB_UNAUTHORIZED:
+        return RITRA__STATUS_CODE__UNAUTHENTICATED;
+    case DB_DENIED:
+        return RITRA__STATUS_CODE__PERMISSION_DENIED;
+    default:
+        return RITRA__STATUS_CODE__INTERNAL;
+    }
 }
 
 static const char *failure_message(const struct case_written *w)
 {
-    if (w->db == DB_UNAVAILABLE)
+    switch (w->db) {
+    case DB_UNAVAILABLE:
         return "database unavailable; the case may or may not have been stored, resubmit it";
-    if (w->db == DB_TIMEOUT)
+    case DB_TIMEOUT:
         return "database did not answer in time; resubmit the case";
-    return "the case could not be stored";
+    case DB_RETRY:
+        return "concurrent change; nothing was written, resubmit the case";
+    case DB_UNAUTHORIZED:
+        return "agency disabled or certificate registration withdrawn";
+    case DB_DENIED:
+        return "not allowed";
+    default:
+        return "the case could not be stored";
+    }
 }
 
 static void fill_result(Ritra__SubmitCaseResult *res, const struct case_written *w)
@@ -73,7 +92,11 @@ static void submitted_one(const struct case_written *w, void *arg)
     case CASE_FAILED:
         if (w->db == DB_SQL_ERROR)
             log_msg(LOG_ERROR, "case_submit_failed", w->error);
-        request_fail(r, failure_code(w), failure_message(w), NULL);
+        if (w->db == DB_UNAUTHORIZED || w->db == DB_UNAVAILABLE || w->db == DB_TIMEOUT ||
+            w->db == DB_RETRY || w->db == DB_DENIED)
+            ops_fail_db(r, w->db, w->error);
+        else
+            request_fail(r, failure_code(w), failure_message(w), NULL);
         return;
     }
 }
@@ -269,8 +292,11 @@ void op_submit_cases(struct request *r)
             fe_add(&fe, prefix, "required");
         else if (fe.count == 0)
             case_validate(item->case_, prefix, &fe, now);
-        if (item->expected_version < 0)
-            fe_add(&fe, prefix, "expected_version must be 0 (no check) or a version");
+        if (item->expected_version < 0) {
+            char path[64];
+            snprintf(path, sizeof(path), "submit_cases.items[%zu].expected_version", i);
+            fe_add(&fe, path, "must be 0 (no check) or a version");
+        }
         if (fe.count == 0) {
             valid++;
             continue;

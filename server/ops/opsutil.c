@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../conn.h"
 #include "../log.h"
 #include "../request.h"
 
@@ -17,6 +18,23 @@ void ops_fail_db(struct request *r, enum db_outcome db, const char *error)
         request_fail(r, RITRA__STATUS_CODE__DEADLINE_EXCEEDED, "database did not answer in time",
                      NULL);
         return;
+    case DB_RETRY:
+        request_fail(r, RITRA__STATUS_CODE__ABORTED,
+                     "concurrent change; nothing was written, retry the request", NULL);
+        return;
+    case DB_DENIED:
+        request_fail(r, RITRA__STATUS_CODE__PERMISSION_DENIED, "not allowed", NULL);
+        return;
+    case DB_UNAUTHORIZED: {
+        /* Disabled or withdrawn since the connection opened: end it too. */
+        struct conn *c = request_conn(r);
+        conn_ref(c);
+        request_fail(r, RITRA__STATUS_CODE__UNAUTHENTICATED,
+                     "agency disabled or certificate registration withdrawn", NULL);
+        conn_close(c, 0, "agency may no longer act");
+        conn_unref(c);
+        return;
+    }
     case DB_SQL_ERROR:
     case DB_OK:
     default:

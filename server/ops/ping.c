@@ -29,6 +29,7 @@ static void ping_identified(enum agency_verdict verdict, const struct agency *a,
                      outcome == DB_TIMEOUT ? RITRA__STATUS_CODE__DEADLINE_EXCEEDED
                                            : RITRA__STATUS_CODE__UNAVAILABLE,
                      outcome == DB_SQL_ERROR ? "agency registry query failed"
+                     : outcome == DB_TIMEOUT ? "database did not answer in time"
                                              : "database unavailable",
                      NULL);
         if (outcome == DB_SQL_ERROR)

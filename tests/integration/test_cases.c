@@ -845,6 +845,34 @@ static void test_sync_delivers_own_changes_once_each_in_order(void **state)
     ritra_close(c);
 }
 
+static void test_disabled_agency_is_stopped_on_its_open_connection(void **state)
+{
+    const char *disable[] = {"agency", "disable", "PONAL", NULL};
+    const char *enable[] = {"agency", "enable", "PONAL", NULL};
+    struct ritra_error err;
+    struct ritra_conn *c = harness_connect(&H, "PONAL", &err);
+    Ritra__Response *resp;
+
+    (void)state;
+    assert_non_null(c);
+    resp = list_page(c, 10, NULL, NULL, 0);
+    assert_ok(resp);
+    ritra__response__free_unpacked(resp, NULL);
+    assert_int_equal(harness_admin(&H, disable), 0);
+    /* Every transaction re-checks the registry: the very next request fails. */
+    {
+        Ritra__Request req = RITRA__REQUEST__INIT;
+        Ritra__ListCasesRequest list = RITRA__LIST_CASES_REQUEST__INIT;
+        req.op_case = RITRA__REQUEST__OP_LIST_CASES;
+        req.list_cases = &list;
+        assert_int_equal(ritra_call(c, &req, &resp, &err), 0);
+        assert_int_equal(resp->status->code, RITRA__STATUS_CODE__UNAUTHENTICATED);
+        ritra__response__free_unpacked(resp, NULL);
+    }
+    ritra_close(c);
+    assert_int_equal(harness_admin(&H, enable), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -858,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_invalid_read_requests),
         cmocka_unit_test(test_list_pages_filters_and_close),
         cmocka_unit_test(test_sync_delivers_own_changes_once_each_in_order),
+        cmocka_unit_test(test_disabled_agency_is_stopped_on_its_open_connection),
     };
 
     return cmocka_run_group_tests_name("integration-cases", tests, setup, teardown);

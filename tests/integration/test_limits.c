@@ -89,6 +89,40 @@ static void test_trickling_client_is_dropped_by_the_frame_deadline(void **state)
     harness_raw_close(ssl);
 }
 
+static void test_busy_client_sending_frames_back_to_back_is_not_dropped(void **state)
+{
+    SSL *ssl = harness_raw_connect(&H, "FGN");
+    Ritra__Request req = RITRA__REQUEST__INIT;
+    Ritra__PingRequest ping = RITRA__PING_REQUEST__INIT;
+    long long t0 = harness_now_ms();
+    uint64_t id = 1;
+
+    (void)state;
+    assert_non_null(ssl);
+    req.actor = "busy";
+    req.protocol_version = 1;
+    req.op_case = RITRA__REQUEST__OP_PING;
+    req.ping = &ping;
+    /* 3 s of steady traffic against a 1 s frame deadline: each frame has
+     * its own deadline, so none of them is late. */
+    while (harness_now_ms() - t0 < 3000) {
+        uint8_t *buf;
+        size_t len;
+        Ritra__Response *resp;
+
+        req.id = id++;
+        assert_int_equal(frame_pack(&req.base, FRAME_MAX_LEN, &buf, &len), 0);
+        assert_int_equal(SSL_write(ssl, buf, (int)len), (int)len);
+        free(buf);
+        resp = harness_raw_read(ssl, 2000);
+        assert_non_null(resp);
+        assert_int_equal(resp->status->code, RITRA__STATUS_CODE__OK);
+        ritra__response__free_unpacked(resp, NULL);
+        usleep(250000);
+    }
+    harness_raw_close(ssl);
+}
+
 static void test_tcp_peer_without_handshake_is_dropped(void **state)
 {
     struct sockaddr_in sin;
@@ -168,6 +202,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_silent_client_is_dropped_after_idle_timeout),
         cmocka_unit_test(test_trickling_client_is_dropped_by_the_frame_deadline),
+        cmocka_unit_test(test_busy_client_sending_frames_back_to_back_is_not_dropped),
         cmocka_unit_test(test_tcp_peer_without_handshake_is_dropped),
         cmocka_unit_test(test_per_agency_connection_cap),
         cmocka_unit_test(test_sigterm_drains_and_exits_cleanly),

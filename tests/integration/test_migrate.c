@@ -33,7 +33,7 @@ static int teardown(void **state)
 }
 
 /* Runs a shell command; returns its exit code; output goes to out. */
-static int sh(char *out, size_t outlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int sh(char *out, size_t outlen, const char *fmt, ...)
 {
     char cmd[2048];
     va_list ap;

@@ -402,6 +402,36 @@ static void test_non_finite_doubles_are_refused_both_ways(void **state)
     assert_non_null(strstr(err.reason, "not a finite number"));
 }
 
+static void test_invalid_utf8_is_refused_both_ways(void **state)
+{
+    /* Overlong "/", a lone surrogate, a code point past U+10FFFF. */
+    static const char *const bad[] = {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"};
+    Ritra__Address a = RITRA__ADDRESS__INIT;
+    struct json_object *j;
+    ProtobufCMessage *m = NULL;
+    struct pbjson_error err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "city", json_object_new_string(bad[i]));
+        assert_int_equal(pbjson_to_message(&ritra__address__descriptor, o, &m, &err), -1);
+        assert_string_equal(err.path, "city");
+        assert_string_equal(err.reason, "is not valid UTF-8");
+        json_object_put(o);
+
+        a.city = (char *)bad[i];
+        j = NULL;
+        assert_int_equal(pbjson_from_message(&a.base, &j, &err), -1);
+        assert_null(j);
+        assert_string_equal(err.path, "city");
+    }
+    a.city = "Bogot\xC3\xA1 \xF0\x9F\x98\x80";
+    assert_int_equal(pbjson_from_message(&a.base, &j, &err), 0);
+    json_object_put(j);
+}
+
 static void test_enum_names_only(void **state)
 {
     const ProtobufCMessageDescriptor *s = &ritra__status__descriptor;
@@ -489,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types_are_refused),
         cmocka_unit_test(test_out_of_range_numbers_are_refused),
         cmocka_unit_test(test_non_finite_doubles_are_refused_both_ways),
+        cmocka_unit_test(test_invalid_utf8_is_refused_both_ways),
         cmocka_unit_test(test_enum_names_only),
         cmocka_unit_test(test_second_oneof_member_is_refused),
         cmocka_unit_test(test_depth_beyond_16_is_refused),

@@ -174,9 +174,17 @@ struct submit_ctx {
     void *arg;
 };
 
+/* The submission and its audit entry are one statement, one transaction:
+ * the entry records the outcome the function decided. */
 static const char submit_sql[] =
-    "SELECT outcome, case_id::text, version FROM ritra_submit_case($1, $2, $3, $4, $5, $6, $7, "
-    "$8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17::jsonb)";
+    "WITH s AS (SELECT * FROM ritra_submit_case($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    "   $12, $13, $14, $15, $16::jsonb, $17::jsonb)),"
+    " a AS (INSERT INTO audit_log (agency_id, agency_code, fingerprint, actor, operation, details,"
+    "   request_id, case_ids, outcome)"
+    "   SELECT $18::integer, $19, $20, $21, $22, $23, $24::bigint,"
+    "     CASE WHEN s.case_id IS NULL THEN '{}'::uuid[] ELSE ARRAY[s.case_id] END,"
+    "     CASE s.outcome WHEN 'conflict' THEN 'FAILED_PRECONDITION' ELSE 'OK' END FROM s)"
+    " SELECT outcome, case_id::text, version FROM s";
 
 static void submit_done(struct db_txn *t, enum db_outcome db, void *arg)
 {
@@ -234,16 +242,20 @@ static int render_all(const Ritra__Case *rec, struct renderings *rd)
     return EVP_Digest(rd->full, rd->full_len, rd->sha, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-int case_store_submit(struct db_pool *db, const struct agency *a, const char *actor,
+int case_store_submit(struct db_pool *db, const struct audit_who *who, const char *operation,
                       const Ritra__Case *c, int64_t expected_version, case_written_fn fn, void *arg)
 {
+    const struct agency *a = who->agency;
+    const char *actor = who->actor;
+    struct audit_note note;
+    struct audit_params ap;
     Ritra__Case rec = *c;
     struct submit_ctx *ctx = NULL;
     struct jsonw persons, events;
     struct renderings rd;
     char agency_id[16], expected[24], count[16], *types = NULL;
-    const char *values[17];
-    int lengths[17] = {0}, formats[17] = {0}, rc = -1;
+    const char *values[24];
+    int lengths[24] = {0}, formats[24] = {0}, rc = -1;
     struct db_txn *t;
 
     /* The record holds what the agency said, never what the server says. */
@@ -286,13 +298,17 @@ int case_store_submit(struct db_pool *db, const struct agency *a, const char *ac
     values[14] = c->h3_allow_hits ? "true" : "false";
     values[15] = jsonw_finish(&persons);
     values[16] = jsonw_finish(&events);
+    audit_note_init(&note, operation);
+    audit_note_detail(&note, "external_ref", c->external_ref);
+    audit_params(&ap, &note, who);
+    memcpy(&values[17], ap.values, sizeof(ap.values));
     ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL)
         goto out;
     ctx->fn = fn;
     ctx->arg = arg;
     t = agency_txn(a);
-    if (db_txn_add_ex(t, submit_sql, 17, values, lengths, formats, 0) < 0) {
+    if (db_txn_add_ex(t, submit_sql, 24, values, lengths, formats, 0) < 0) {
         db_txn_free(t);
         free(ctx);
         goto out;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agency.h"
+#include "audit.h"
 #include "db.h"
 #include "ritra.pb-c.h"
 
@@ -34,10 +35,11 @@ struct case_written {
 
 typedef void (*case_written_fn)(const struct case_written *w, void *arg);
 
-/* Stores a validated case for agency a. The server-set fields of c are
+/* Stores a validated case for who->agency, with its audit entry (for
+ * operation) in the same transaction. The server-set fields of c are
  * ignored. fn is called exactly once, after the commit. Returns 0, or -1
  * if the submission could not even be prepared (out of memory). */
-int case_store_submit(struct db_pool *db, const struct agency *a, const char *actor,
+int case_store_submit(struct db_pool *db, const struct audit_who *who, const char *operation,
                       const Ritra__Case *c, int64_t expected_version, case_written_fn fn,
                       void *arg);
 

@@ -27,6 +27,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
+#include "audit.h"
 #include "frame.h"
 #include "log.h"
 #include "request.h"
@@ -62,6 +63,26 @@ struct conn {
 };
 
 static void conn_finish(struct conn *c);
+
+static void audit_done(bool ok, void *arg)
+{
+    (void)ok;
+    (void)arg;
+}
+
+/* A connection refused once its identity (a certificate) was known:
+ * recorded like any request. Nothing waits for it. */
+static void audit_refusal(struct conn *c, const char *fingerprint, const char *outcome,
+                          const char *reason)
+{
+    struct audit_note n;
+    struct audit_who who = {c->agency.code[0] ? &c->agency : NULL, fingerprint, "", 0};
+
+    audit_note_init(&n, "connect");
+    audit_note_detail(&n, "peer", c->peer);
+    audit_note_detail(&n, "reason", reason);
+    audit_write(server_db(c->srv), &n, &who, outcome, audit_done, NULL);
+}
 static void conn_read_frames(struct conn *c);
 
 static const char *state_name(enum conn_state s)
@@ -263,6 +284,14 @@ void conn_send_response(struct conn *c, const Ritra__Response *resp)
     free(buf);
 }
 
+void conn_send_frame(struct conn *c, const uint8_t *frame, size_t len)
+{
+    if (c->state != CONN_READY && c->state != CONN_IDENTIFYING)
+        return;
+    if (bufferevent_write(c->bev, frame, len) < 0)
+        conn_close(c, 0, "out of memory queueing a reply");
+}
+
 void conn_request_done(struct conn *c)
 {
     if (c->inflight > 0)
@@ -378,9 +407,12 @@ static void on_identified(enum agency_verdict verdict, const struct agency *a,
         conn_close(c, RITRA__STATUS_CODE__UNAVAILABLE, "agency registry unavailable, retry later");
     } else if (verdict != AGENCY_ACCEPTED) {
         log_conn(LOG_WARN, "auth_refused", c, agency_verdict_reason(verdict));
+        audit_refusal(c, c->agency.fingerprint, "UNAUTHENTICATED", agency_verdict_reason(verdict));
         conn_close(c, RITRA__STATUS_CODE__UNAUTHENTICATED, agency_verdict_reason(verdict));
     } else if (!server_agency_acquire(c->srv, c->agency.code)) {
         log_conn(LOG_WARN, "agency_conn_limit", c, "max_connections_per_agency reached");
+        audit_refusal(c, c->agency.fingerprint, "RESOURCE_EXHAUSTED",
+                      "max_connections_per_agency reached");
         conn_close(c, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED,
                    "too many connections for this agency");
     } else {
@@ -460,6 +492,8 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
     if (c->state == CONN_HANDSHAKE) {
         tls_failure_reason(c, why, sizeof(why));
         log_conn(LOG_WARN, "tls_refused", c, why);
+        if (c->ssl != NULL && tls_refused_fingerprint(c->ssl) != NULL)
+            audit_refusal(c, tls_refused_fingerprint(c->ssl), "UNAUTHENTICATED", why);
         snprintf(c->close_reason, sizeof(c->close_reason), "%s", why);
         conn_finish(c);
         return;

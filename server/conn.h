@@ -39,6 +39,9 @@ const char *conn_peer(const struct conn *c);
  * resp is not freed. */
 void conn_send_response(struct conn *c, const Ritra__Response *resp);
 
+/* Queues an already packed frame (header included). Dropped if gone. */
+void conn_send_frame(struct conn *c, const uint8_t *frame, size_t len);
+
 /* A request dispatched on c has been answered: frees its in-flight slot. */
 void conn_request_done(struct conn *c);
 

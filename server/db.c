@@ -513,6 +513,11 @@ void db_submit(struct db_pool *p, struct db_txn *t, db_done_fn fn, void *arg)
     pool_pump(p);
 }
 
+struct event_base *db_pool_base(const struct db_pool *p)
+{
+    return p->base;
+}
+
 int db_pool_up(const struct db_pool *p)
 {
     return p->up;

@@ -36,6 +36,9 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
                             void (*ready_fn)(void *), void *ready_arg);
 /* Fails queued transactions with DB_UNAVAILABLE, closes everything. NULL-safe. */
 void db_pool_free(struct db_pool *p);
+/* The event base the pool runs on. */
+struct event_base *db_pool_base(const struct db_pool *p);
+
 /* Connections currently usable. */
 int db_pool_up(const struct db_pool *p);
 

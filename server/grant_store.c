@@ -101,16 +101,48 @@ static void run(struct db_pool *db, struct db_txn *t, int outcome_stmt, int resu
     db_submit(db, t, grant_done, ctx);
 }
 
-void grant_store_share(struct db_pool *db, const struct agency *a, const char *actor,
-                       const struct grant_share *s, grant_fn fn, void *arg)
+/*
+ * Each transition and its audit entry are one statement: the entry
+ * records the outcome the SQL function decided ($8.. are audit_params).
+ */
+#define AUDIT_CTE(cases)                                                                           \
+    " a AS (INSERT INTO audit_log (agency_id, agency_code, fingerprint, actor, operation,"         \
+    "   details, request_id, case_ids, outcome)"                                                   \
+    "   SELECT $8::integer, $9, $10, $11, $12, $13, $14::bigint, " cases ","                       \
+    "     CASE s.outcome WHEN 'created' THEN 'OK' WHEN 'done' THEN 'OK'"                           \
+    "       WHEN 'exists' THEN 'ALREADY_EXISTS' WHEN 'denied' THEN 'PERMISSION_DENIED'"            \
+    "       WHEN 'self' THEN 'INVALID_ARGUMENT' WHEN 'wrong_state' THEN 'FAILED_PRECONDITION'"     \
+    "       ELSE 'NOT_FOUND' END FROM s)"                                                          \
+    " SELECT outcome FROM s"
+
+/* The case a grant is about, if the caller may see the grant. */
+#define GRANT_CASE(param)                                                                          \
+    "coalesce((SELECT ARRAY[case_id] FROM grants WHERE grant_id = " param "::uuid), '{}')"
+
+static void add_audit(const char **v, int from, const struct audit_who *who, const char *op,
+                      const char *grant_id, struct audit_note *note, struct audit_params *ap)
+{
+    audit_note_init(note, op);
+    if (grant_id != NULL)
+        audit_note_detail(note, "grant_id", grant_id);
+    audit_params(ap, note, who);
+    memcpy(&v[from], ap->values, sizeof(ap->values));
+}
+
+void grant_store_share(struct db_pool *db, const struct audit_who *who, const struct grant_share *s,
+                       grant_fn fn, void *arg)
 {
     static const char sql[] =
-        "SELECT outcome FROM ritra_share_case($1::uuid,"
+        "WITH s AS (SELECT outcome FROM ritra_share_case($1::uuid,"
         " (SELECT agency_id FROM agencies WHERE code = $2), $3::agency_kind, $4::smallint, $5,"
-        " $6::timestamptz, $7)";
+        " $6::timestamptz, $7))," AUDIT_CTE("ARRAY[$1::uuid]");
+    const struct agency *a = who->agency;
+    const char *actor = who->actor;
     struct db_txn *t = agency_txn(a);
+    struct audit_note note;
+    struct audit_params ap;
     char level[8];
-    const char *v[7];
+    const char *v[14];
 
     snprintf(level, sizeof(level), "%d", s->level);
     v[0] = s->case_id;
@@ -120,34 +152,46 @@ void grant_store_share(struct db_pool *db, const struct agency *a, const char *a
     v[4] = s->purpose;
     v[5] = s->expires_at;
     v[6] = actor;
-    if (db_txn_add(t, sql, 7, v) < 0 || db_txn_add(t, last_grant_sql, 0, NULL) < 0)
+    add_audit(v, 7, who, "share_case", NULL, &note, &ap);
+    if (db_txn_add(t, sql, 14, v) < 0 || db_txn_add(t, last_grant_sql, 0, NULL) < 0)
         abort();
     run(db, t, 1, 2, 0, fn, arg);
 }
 
-void grant_store_respond(struct db_pool *db, const struct agency *a, const char *actor,
-                         const char *grant_id, bool accept, const char *reason, grant_fn fn,
-                         void *arg)
+void grant_store_respond(struct db_pool *db, const struct audit_who *who, const char *grant_id,
+                         bool accept, const char *reason, grant_fn fn, void *arg)
 {
-    static const char sql[] = "SELECT outcome FROM ritra_respond_share($1::uuid, $2::boolean, "
-                              "nullif($3, ''), $4)";
-    struct db_txn *t = agency_txn(a);
-    const char *v[4] = {grant_id, accept ? "true" : "false", reason, actor};
+    /* $5..$7 unused: keeps the audit parameters at $8 for AUDIT_CTE. */
+    static const char sql[] =
+        "WITH s AS (SELECT outcome FROM ritra_respond_share($1::uuid, $2::boolean,"
+        " nullif($3, ''), $4) WHERE $5::text IS NULL AND $6::text IS NULL AND $7::text IS "
+        "NULL)," AUDIT_CTE(GRANT_CASE("$1"));
+    struct db_txn *t = agency_txn(who->agency);
+    struct audit_note note;
+    struct audit_params ap;
+    const char *v[14] = {grant_id, accept ? "true" : "false", reason, who->actor, NULL, NULL, NULL};
 
-    if (db_txn_add(t, sql, 4, v) < 0 || db_txn_add(t, last_grant_sql, 0, NULL) < 0)
+    add_audit(v, 7, who, accept ? "respond_to_share.accept" : "respond_to_share.reject", grant_id,
+              &note, &ap);
+    if (db_txn_add(t, sql, 14, v) < 0 || db_txn_add(t, last_grant_sql, 0, NULL) < 0)
         abort();
     run(db, t, 1, 2, 0, fn, arg);
 }
 
-void grant_store_revoke(struct db_pool *db, const struct agency *a, const char *actor,
-                        const char *grant_id, const char *reason, grant_fn fn, void *arg)
+void grant_store_revoke(struct db_pool *db, const struct audit_who *who, const char *grant_id,
+                        const char *reason, grant_fn fn, void *arg)
 {
     static const char sql[] =
-        "SELECT outcome FROM ritra_revoke_share($1::uuid, nullif($2, ''), $3)";
-    struct db_txn *t = agency_txn(a);
-    const char *v[3] = {grant_id, reason, actor};
+        "WITH s AS (SELECT outcome FROM ritra_revoke_share($1::uuid, nullif($2, ''), $3)"
+        " WHERE $4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS "
+        "NULL)," AUDIT_CTE(GRANT_CASE("$1"));
+    struct db_txn *t = agency_txn(who->agency);
+    struct audit_note note;
+    struct audit_params ap;
+    const char *v[14] = {grant_id, reason, who->actor, NULL, NULL, NULL, NULL};
 
-    if (db_txn_add(t, sql, 3, v) < 0 || db_txn_add(t, last_grant_sql, 0, NULL) < 0)
+    add_audit(v, 7, who, "revoke_share", grant_id, &note, &ap);
+    if (db_txn_add(t, sql, 14, v) < 0 || db_txn_add(t, last_grant_sql, 0, NULL) < 0)
         abort();
     run(db, t, 1, 2, 0, fn, arg);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "agency.h"
+#include "audit.h"
 #include "db.h"
 #include "ritra.pb-c.h"
 
@@ -34,13 +35,13 @@ struct grant_share {
     const char *expires_at; /* RFC 3339 or NULL */
 };
 
-void grant_store_share(struct db_pool *db, const struct agency *a, const char *actor,
-                       const struct grant_share *s, grant_fn fn, void *arg);
-void grant_store_respond(struct db_pool *db, const struct agency *a, const char *actor,
-                         const char *grant_id, bool accept, const char *reason, grant_fn fn,
-                         void *arg);
-void grant_store_revoke(struct db_pool *db, const struct agency *a, const char *actor,
-                        const char *grant_id, const char *reason, grant_fn fn, void *arg);
+/* Each writes the transition and its audit entry in one transaction. */
+void grant_store_share(struct db_pool *db, const struct audit_who *who, const struct grant_share *s,
+                       grant_fn fn, void *arg);
+void grant_store_respond(struct db_pool *db, const struct audit_who *who, const char *grant_id,
+                         bool accept, const char *reason, grant_fn fn, void *arg);
+void grant_store_revoke(struct db_pool *db, const struct audit_who *who, const char *grant_id,
+                        const char *reason, grant_fn fn, void *arg);
 
 struct grant_list_query {
     bool received; /* else given */

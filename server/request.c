@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "conn.h"
+#include "frame.h"
 #include "decode.h"
 #include "log.h"
 #include "ops/ops.h"
@@ -18,6 +20,11 @@ struct request {
     struct pb_budget budget;
     uint64_t id;
     struct field_errors *item_strings; /* SubmitCases only; NULL when none */
+    struct audit_note audit;
+    uint8_t *reply; /* the packed reply frame, held until its audit entry commits */
+    size_t reply_len;
+    Ritra__StatusCode code;
+    bool close_after; /* end the connection once the reply is out */
 };
 
 const Ritra__Request *request_msg(const struct request *r)
@@ -54,6 +61,7 @@ static void request_free(struct request *r)
 {
     conn_request_done(r->conn);
     free(r->item_strings);
+    free(r->reply);
     if (r->msg != NULL)
         ritra__request__free_unpacked(r->msg, &r->budget.allocator);
     conn_unref(r->conn);
@@ -103,6 +111,78 @@ void request_send_status(struct conn *c, uint64_t id, Ritra__StatusCode code, co
     conn_send_response(c, &resp);
 }
 
+struct audit_note *request_audit(struct request *r)
+{
+    return &r->audit;
+}
+
+void request_close_after(struct request *r)
+{
+    r->close_after = true;
+}
+
+void request_who(const struct request *r, struct audit_who *who)
+{
+    who->agency = conn_agency(r->conn);
+    who->fingerprint = conn_agency(r->conn)->fingerprint;
+    who->actor = r->msg ? r->msg->actor : "";
+    who->request_id = r->id;
+}
+
+/* The audit entry is durable (or was written with the operation): send. */
+static void audited(bool ok, void *arg)
+{
+    struct request *r = arg;
+
+    struct conn *c = r->conn;
+    bool close_after = r->close_after;
+
+    if (ok) {
+        conn_send_frame(c, r->reply, r->reply_len);
+    } else {
+        /* No access without its entry: what was read is withheld. */
+        request_send_status(c, r->id, RITRA__STATUS_CODE__UNAVAILABLE,
+                            "audit trail unavailable; the request was not served", NULL);
+    }
+    conn_ref(c);
+    request_free(r);
+    if (close_after)
+        conn_close(c, 0, "agency may no longer act");
+    conn_unref(c);
+}
+
+static void audited_dropped(bool ok, void *arg)
+{
+    (void)ok;
+    request_free(arg);
+}
+
+/* Holds the packed reply, records the request, then sends. */
+static void finish(struct request *r, const Ritra__Response *resp)
+{
+    struct audit_who who;
+
+    if (frame_pack(&resp->base, FRAME_MAX_LEN, &r->reply, &r->reply_len) < 0) {
+        log_msg(LOG_ERROR, "reply_encode_failed", "reply too large or encoder error");
+        r->code = RITRA__STATUS_CODE__INTERNAL;
+        r->reply = NULL;
+    }
+    if (r->audit.written && r->reply != NULL) {
+        audited(true, r);
+        return;
+    }
+    request_who(r, &who);
+    if (r->reply == NULL) {
+        /* Record the failure; the client gets INTERNAL either way. */
+        request_send_status(r->conn, r->id, RITRA__STATUS_CODE__INTERNAL,
+                            "reply could not be encoded", NULL);
+        audit_write(server_db(r->srv), &r->audit, &who, request_status_name(r->code),
+                    audited_dropped, r);
+        return;
+    }
+    audit_write(server_db(r->srv), &r->audit, &who, request_status_name(r->code), audited, r);
+}
+
 void request_reply(struct request *r, Ritra__Response *resp)
 {
     Ritra__Status st = RITRA__STATUS__INIT;
@@ -110,9 +190,9 @@ void request_reply(struct request *r, Ritra__Response *resp)
     st.code = RITRA__STATUS_CODE__OK;
     resp->id = r->id;
     resp->status = &st;
-    conn_send_response(r->conn, resp);
+    r->code = RITRA__STATUS_CODE__OK;
+    finish(r, resp);
     resp->status = NULL;
-    request_free(r);
 }
 
 const char *request_status_name(Ritra__StatusCode code)
@@ -134,11 +214,31 @@ void request_fail(struct request *r, Ritra__StatusCode code, const char *message
     log_str(&l, "code", request_status_name(code));
     log_str(&l, "msg", message);
     log_end(&l);
-    request_send_status(r->conn, r->id, code, message, fe);
-    request_free(r);
+    r->code = code;
+    {
+        Ritra__Response resp = RITRA__RESPONSE__INIT;
+        Ritra__Status st = RITRA__STATUS__INIT;
+        Ritra__FieldError items[DETAILS_MAX];
+        Ritra__FieldError *ptrs[DETAILS_MAX];
+
+        fill_status(&st, items, ptrs, code, message, fe);
+        resp.id = r->id;
+        resp.status = &st;
+        finish(r, &resp);
+    }
 }
 
-/* The envelope rules every operation relies on. */
+/* The oneof member's name ("submit_case"), or "invalid" when there is none. */
+static const char *operation_name(const Ritra__Request *m)
+{
+    const ProtobufCFieldDescriptor *f;
+
+    if (m == NULL || m->op_case == RITRA__REQUEST__OP__NOT_SET)
+        return "invalid";
+    f = protobuf_c_message_descriptor_get_field(&ritra__request__descriptor, (unsigned)m->op_case);
+    return f ? f->name : "unknown";
+}
+
 int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload, size_t len)
 {
     struct request *r = calloc(1, sizeof(*r));
@@ -154,6 +254,7 @@ int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload,
     request_decode(payload, len, &r->budget, &r->msg, &res);
     if (r->msg != NULL)
         r->id = r->msg->id;
+    audit_note_init(&r->audit, operation_name(r->msg));
     if (res.verdict == DECODE_FATAL) {
         request_free(r);
         conn_close(c, res.code, res.message);

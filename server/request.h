@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agency.h"
+#include "audit.h"
 #include "decode.h"
 #include "ritra.pb-c.h"
 #include "validate.h"
@@ -28,6 +29,12 @@ const struct agency *request_agency(const struct request *r);
 struct server *request_server(const struct request *r);
 struct conn *request_conn(const struct request *r);
 const char *request_actor(const struct request *r);
+/* What the operation did, for its audit entry; ops fill it in. */
+struct audit_note *request_audit(struct request *r);
+/* Closes the connection after this request's reply has been sent. */
+void request_close_after(struct request *r);
+/* Who is acting, for audit entries written inside an operation's transaction. */
+void request_who(const struct request *r, struct audit_who *who);
 /* SubmitCases: bad strings found inside items at decode time (or NULL). */
 const struct field_errors *request_item_strings(const struct request *r);
 

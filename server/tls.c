@@ -17,6 +17,24 @@
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
 
 static int verify_failure_idx = -1;
+static int refused_fp_idx = -1;
+
+static void free_fp(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    OPENSSL_free(ptr);
+}
+
+const char *tls_refused_fingerprint(SSL *ssl)
+{
+    if (refused_fp_idx < 0)
+        return NULL;
+    return SSL_get_ex_data(ssl, refused_fp_idx);
+}
 
 void tls_last_error(char *out, size_t outlen)
 {
@@ -51,6 +69,13 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
     if (ssl != NULL && verify_failure_idx >= 0 && SSL_get_ex_data(ssl, verify_failure_idx) == NULL)
         SSL_set_ex_data(ssl, verify_failure_idx,
                         (void *)X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
+    /* Remember who was refused, for the audit trail. */
+    if (ssl != NULL && refused_fp_idx >= 0 && SSL_get_ex_data(ssl, refused_fp_idx) == NULL) {
+        X509 *leaf = X509_STORE_CTX_get0_cert(store);
+        char fp[TLS_FINGERPRINT_HEX];
+        if (leaf != NULL && tls_cert_fingerprint(leaf, fp) == 0)
+            SSL_set_ex_data(ssl, refused_fp_idx, OPENSSL_strdup(fp));
+    }
     return 0;
 }
 
@@ -77,6 +102,8 @@ SSL_CTX *tls_server_ctx_new(const struct config *cfg, char *err, size_t errlen)
 
     if (verify_failure_idx < 0)
         verify_failure_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (refused_fp_idx < 0)
+        refused_fp_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_fp);
     ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL) {
         tls_last_error(why, sizeof(why));

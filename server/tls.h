@@ -32,4 +32,8 @@ void tls_last_error(char *out, size_t outlen);
 /* Set by the verify callback: why the peer's chain was refused, for the log. */
 const char *tls_verify_failure(SSL *ssl);
 
+/* The SHA-256 fingerprint of a client certificate the handshake refused,
+ * when it got as far as seeing one (NULL otherwise). */
+const char *tls_refused_fingerprint(SSL *ssl);
+
 #endif

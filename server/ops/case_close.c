@@ -49,6 +49,11 @@ static void closed(const struct case_written *w, void *arg)
     struct field_errors fe;
     char msg[160];
 
+    if (w->outcome != CASE_FAILED && !(w->outcome == CASE_CONFLICT && m->expected_version == 0 &&
+                                       ctx->attempts < CLOSE_MAX_ATTEMPTS)) {
+        request_audit(r)->written = true;
+        audit_note_case(request_audit(r), w->case_id);
+    }
     if (w->outcome == CASE_CONFLICT && m->expected_version == 0 &&
         ctx->attempts < CLOSE_MAX_ATTEMPTS) {
         start(ctx); /* someone updated it between our read and write */
@@ -84,6 +89,7 @@ static void read_for_close(const struct case_row *rows, int n, enum db_outcome d
     struct request *r = ctx->r;
     const Ritra__CloseCaseRequest *m = request_msg(r)->close_case;
     Ritra__Case *stored, view;
+    struct audit_who who;
     struct field_errors fe;
     int64_t expected;
 
@@ -126,8 +132,9 @@ static void read_for_close(const struct case_row *rows, int n, enum db_outcome d
     expected = rows[0].version;
     /* The stored record was valid when accepted; the new fields were
      * checked in op_close_case. */
-    if (case_store_submit(server_db(request_server(r)), request_agency(r), request_actor(r), &view,
-                          expected, closed, ctx) < 0) {
+    request_who(r, &who);
+    if (case_store_submit(server_db(request_server(r)), &who, "close_case", &view, expected, closed,
+                          ctx) < 0) {
         request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory", NULL);
         free(ctx);
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../audit.h"
 #include "../case_store.h"
 #include "../case_validate.h"
 #include "../log.h"
@@ -52,6 +53,8 @@ static void got_case(const struct case_row *rows, int n, enum db_outcome db, con
     }
     res.visibility = (char *)policy_level_name(level);
     res.handling_notice = (char *)policy_handling_notice(rows[0].handling_code);
+    request_audit(r)->records = 1;
+    request_audit(r)->visibility = policy_level_name(level);
     if (level == POLICY_HIT) {
         ops_fill_hit(&hit, &rows[0], "");
         res.hit = &hit;
@@ -90,8 +93,21 @@ void op_get_case(struct request *r)
         request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
         return;
     }
+    if (by_id)
+        audit_note_case(request_audit(r), m->case_id);
+    else
+        audit_note_detail(request_audit(r), "external_ref", m->external_ref);
     case_store_get(server_db(request_server(r)), request_agency(r), by_id ? m->case_id : NULL,
                    by_ref ? m->external_ref : NULL, got_case, r);
+}
+
+/* The higher of a level name already noted and level. */
+static const char *max_level_name(const char *noted, enum policy_level level)
+{
+    enum policy_level have = POLICY_NONE;
+
+    policy_level_parse(noted, &have);
+    return policy_level_name(level > have ? level : have);
 }
 
 static void listed(const struct case_row *rows, int n, enum db_outcome db, const char *error,
@@ -144,7 +160,10 @@ static void listed(const struct case_row *rows, int n, enum db_outcome db, const
             it->person_count = (uint32_t)rows[i].person_count;
         }
         ptrs[kept++] = it;
+        audit_note_case(request_audit(r), rows[i].case_id);
+        request_audit(r)->visibility = max_level_name(request_audit(r)->visibility, level);
     }
+    request_audit(r)->records = (int)kept;
     if (*next)
         snprintf(token, sizeof(token), LIST_TOKEN_PREFIX "%s", next);
     res.n_cases = kept;

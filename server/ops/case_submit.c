@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../audit.h"
 #include "../case_store.h"
 #include "../case_validate.h"
 #include "../log.h"
@@ -72,6 +73,12 @@ static void submitted_one(const struct case_written *w, void *arg)
     struct field_errors fe;
     char msg[160];
 
+    if (w->outcome != CASE_FAILED) {
+        /* Committed together with its audit entry. */
+        request_audit(r)->written = true;
+        if (w->case_id[0])
+            audit_note_case(request_audit(r), w->case_id);
+    }
     switch (w->outcome) {
     case CASE_CREATED:
     case CASE_UPDATED:
@@ -104,6 +111,7 @@ static void submitted_one(const struct case_written *w, void *arg)
 void op_submit_case(struct request *r)
 {
     const Ritra__SubmitCaseRequest *m = request_msg(r)->submit_case;
+    struct audit_who who;
     struct field_errors fe;
 
     fe_init(&fe);
@@ -117,8 +125,10 @@ void op_submit_case(struct request *r)
         request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid case", &fe);
         return;
     }
-    if (case_store_submit(server_db(request_server(r)), request_agency(r), request_actor(r),
-                          m->case_, m->expected_version, submitted_one, r) < 0)
+    request_who(r, &who);
+    audit_note_detail(request_audit(r), "external_ref", m->case_->external_ref);
+    if (case_store_submit(server_db(request_server(r)), &who, "submit_case", m->case_,
+                          m->expected_version, submitted_one, r) < 0)
         request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory", NULL);
 }
 
@@ -179,6 +189,11 @@ static void batch_finish(struct batch *b)
     Ritra__Response resp = RITRA__RESPONSE__INIT;
     Ritra__SubmitCasesResult res = RITRA__SUBMIT_CASES_RESULT__INIT;
 
+    {
+        char n[16];
+        snprintf(n, sizeof(n), "%zu", b->n);
+        audit_note_detail(request_audit(b->r), "items", n);
+    }
     res.n_items = b->n;
     res.items = b->ptrs;
     resp.result_case = RITRA__RESPONSE__RESULT_SUBMIT_CASES;
@@ -205,6 +220,7 @@ static void submitted_item(const struct case_written *w, void *arg)
     case CASE_UPDATED:
     case CASE_UNCHANGED:
         snprintf(it->case_id, sizeof(it->case_id), "%s", w->case_id);
+        audit_note_case(request_audit(b->r), w->case_id);
         fill_result(&it->result, w);
         it->result.case_id = it->case_id;
         it->out.result = &it->result;
@@ -247,6 +263,7 @@ void op_submit_cases(struct request *r)
     const Ritra__SubmitCasesRequest *m = request_msg(r)->submit_cases;
     struct server *srv = request_server(r);
     struct batch *b;
+    struct audit_who who;
     time_t now = time(NULL);
     size_t valid = 0;
 
@@ -308,13 +325,13 @@ void op_submit_cases(struct request *r)
     /* Count first, submit after: a callback must not see pending reach 0
      * while items are still being queued. */
     b->pending = valid + 1;
+    request_who(r, &who);
     for (size_t i = 0; i < m->n_items; i++) {
         struct batch_item *it = &b->items[i];
         if (it->status.code != RITRA__STATUS_CODE__STATUS_UNSPECIFIED)
             continue;
-        if (case_store_submit(server_db(srv), request_agency(r), request_actor(r),
-                              m->items[i]->case_, m->items[i]->expected_version, submitted_item,
-                              it) < 0) {
+        if (case_store_submit(server_db(srv), &who, "submit_cases.item", m->items[i]->case_,
+                              m->items[i]->expected_version, submitted_item, it) < 0) {
             item_status(it, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory");
             b->pending--;
         }

@@ -25,16 +25,12 @@ void ops_fail_db(struct request *r, enum db_outcome db, const char *error)
     case DB_DENIED:
         request_fail(r, RITRA__STATUS_CODE__PERMISSION_DENIED, "not allowed", NULL);
         return;
-    case DB_UNAUTHORIZED: {
+    case DB_UNAUTHORIZED:
         /* Disabled or withdrawn since the connection opened: end it too. */
-        struct conn *c = request_conn(r);
-        conn_ref(c);
+        request_close_after(r);
         request_fail(r, RITRA__STATUS_CODE__UNAUTHENTICATED,
                      "agency disabled or certificate registration withdrawn", NULL);
-        conn_close(c, 0, "agency may no longer act");
-        conn_unref(c);
         return;
-    }
     case DB_SQL_ERROR:
     case DB_OK:
     default:

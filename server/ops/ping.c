@@ -37,12 +37,8 @@ static void ping_identified(enum agency_verdict verdict, const struct agency *a,
         return;
     }
     if (verdict != AGENCY_ACCEPTED) {
-        struct conn *c = request_conn(r);
-
-        conn_ref(c);
+        request_close_after(r);
         request_fail(r, RITRA__STATUS_CODE__UNAUTHENTICATED, agency_verdict_reason(verdict), NULL);
-        conn_close(c, 0, agency_verdict_reason(verdict));
-        conn_unref(c);
         return;
     }
     ag.code = (char *)a->code;

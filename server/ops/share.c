@@ -67,6 +67,10 @@ static void grant_reply(const char *outcome, Ritra__Grant *const *grants, int n,
         ops_fail_db(r, db, error);
         return;
     }
+    /* Committed together with its audit entry, whatever the outcome. */
+    request_audit(r)->written = true;
+    if (n == 1)
+        audit_note_case(request_audit(r), grants[0]->case_id);
     if (strcmp(outcome, "created") != 0 && strcmp(outcome, "done") != 0) {
         Ritra__StatusCode code = outcome_code(outcome, &msg);
         /* Tell the caller which grant stands in the way, and its state. */
@@ -110,6 +114,7 @@ static void share_checked(const struct case_row *rows, int n, enum db_outcome db
     const Ritra__ShareCaseRequest *m = request_msg(r)->share_case;
     const struct agency *me = request_agency(r);
     struct grant_share s;
+    struct audit_who who;
     enum policy_level level, want;
     enum agency_kind kind = AGENCY_KIND_NONE;
     const char *why;
@@ -142,7 +147,8 @@ static void share_checked(const struct case_row *rows, int n, enum db_outcome db
     s.level = (int)want;
     s.purpose = m->purpose;
     s.expires_at = *m->expires_at ? m->expires_at : NULL;
-    grant_store_share(server_db(request_server(r)), me, request_actor(r), &s, grant_reply, r);
+    request_who(r, &who);
+    grant_store_share(server_db(request_server(r)), &who, &s, grant_reply, r);
 }
 
 /* RFC 3339 and later than now (a grant that is born expired is a mistake). */
@@ -194,6 +200,7 @@ void op_share_case(struct request *r)
 void op_respond_to_share(struct request *r)
 {
     const Ritra__RespondToShareRequest *m = request_msg(r)->respond_to_share;
+    struct audit_who who;
     struct field_errors fe;
 
     fe_init(&fe);
@@ -204,13 +211,15 @@ void op_respond_to_share(struct request *r)
         request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
         return;
     }
-    grant_store_respond(server_db(request_server(r)), request_agency(r), request_actor(r),
-                        m->grant_id, m->accept, m->reason, grant_reply, r);
+    request_who(r, &who);
+    grant_store_respond(server_db(request_server(r)), &who, m->grant_id, m->accept, m->reason,
+                        grant_reply, r);
 }
 
 void op_revoke_share(struct request *r)
 {
     const Ritra__RevokeShareRequest *m = request_msg(r)->revoke_share;
+    struct audit_who who;
     struct field_errors fe;
 
     fe_init(&fe);
@@ -221,8 +230,8 @@ void op_revoke_share(struct request *r)
         request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
         return;
     }
-    grant_store_revoke(server_db(request_server(r)), request_agency(r), request_actor(r),
-                       m->grant_id, m->reason, grant_reply, r);
+    request_who(r, &who);
+    grant_store_revoke(server_db(request_server(r)), &who, m->grant_id, m->reason, grant_reply, r);
 }
 
 static void listed(const char *outcome, Ritra__Grant *const *grants, int n, enum db_outcome db,

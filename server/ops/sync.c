@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../audit.h"
 #include "../case_store.h"
 #include "../log.h"
 #include "../request.h"
@@ -41,6 +42,7 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
     char cursor[96];
     size_t bytes = 0;
     int kept = 0;
+    enum policy_level top = POLICY_NONE;
 
     (void)next;
     if (db != DB_OK) {
@@ -91,11 +93,17 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
             changes[i].handling_notice = (char *)policy_handling_notice(rows[i].handling_code);
         }
         ptrs[i] = &changes[i];
+        audit_note_case(request_audit(r), rows[i].case_id);
+        if (level > top)
+            top = level;
         bytes += rows[i].record_len + 256;
         snprintf(cursor, sizeof(cursor), SYNC_CURSOR_PREFIX "%s~%s", rows[i].feed_xid,
                  rows[i].feed_seq);
         kept++;
     }
+    request_audit(r)->records = kept;
+    request_audit(r)->visibility = kept ? policy_level_name(top) : "";
+    audit_note_detail(request_audit(r), "cursor", ctx->cursor);
     res.n_changes = (size_t)kept;
     res.changes = ptrs;
     res.next_cursor = cursor;

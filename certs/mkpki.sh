@@ -176,6 +176,10 @@ build_pki() {
 
 	make_ca "$stage" foreign-ca "unrelated foreign CA"
 	issue_foreign "$stage"
+	# The audit trail's checkpoint signing key (Ed25519) and its public
+	# half, which auditors use with `ritra audit verify --pubkey`.
+	ossl genpkey -algorithm ED25519 -out "$stage/audit-signing.key"
+	ossl pkey -in "$stage/audit-signing.key" -pubout -out "$stage/audit-signing.pub"
 	rm -f "$stage"/ca-db/*.csr
 }
 
@@ -210,6 +214,13 @@ refresh_existing_pki() {
 		gen_crl "$out"
 		chmod 644 "$out/crl.pem"
 		note+="; CRL re-signed"
+	fi
+	# PKIs made before the audit trail existed get its key now.
+	if [[ ! -f $out/audit-signing.key ]]; then
+		ossl genpkey -algorithm ED25519 -out "$out/audit-signing.key"
+		ossl pkey -in "$out/audit-signing.key" -pubout -out "$out/audit-signing.pub"
+		chmod 600 "$out/audit-signing.key"
+		note+="; audit key made"
 	fi
 	printf 'mkpki: %s: PKI exists%s (use --force to regenerate)\n' "$out" "$note" >&2
 }
@@ -274,7 +285,7 @@ main() {
 	trap 'rm -rf "$STAGE"' EXIT
 	build_pki "$STAGE" "${codes[@]}"
 	finalize "$STAGE" "$out"
-	printf 'mkpki: %s: CA, server (localhost), agencies %s, revoked+crl, expired, foreign, unregistered\n' \
+	printf 'mkpki: %s: CA, server (localhost), agencies %s, revoked+crl, expired, foreign, unregistered, audit key\n' \
 		"$out" "${codes[*]}" >&2
 }
 

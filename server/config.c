@@ -31,6 +31,7 @@ int config_init(struct config *cfg)
     cfg->db_timeout_ms = 10000;
     cfg->drain_timeout_ms = 30000;
     cfg->grant_expiry_interval_ms = 30000;
+    cfg->audit_chain_interval_ms = 1000;
     cfg->log_level = LOG_INFO;
     return 0;
 }
@@ -45,6 +46,7 @@ void config_clear(struct config *cfg)
     free(cfg->tls_key);
     free(cfg->tls_ca);
     free(cfg->tls_crl);
+    free(cfg->audit_signing_key);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -150,6 +152,7 @@ static const struct duration_key duration_keys[] = {
     {"db_timeout", offsetof(struct config, db_timeout_ms)},
     {"drain_timeout", offsetof(struct config, drain_timeout_ms)},
     {"grant_expiry_interval", offsetof(struct config, grant_expiry_interval_ms)},
+    {"audit_chain_interval", offsetof(struct config, audit_chain_interval_ms)},
 };
 
 struct str_key {
@@ -166,6 +169,7 @@ static const struct str_key str_keys[] = {
     {"tls_key", offsetof(struct config, tls_key)},
     {"tls_ca", offsetof(struct config, tls_ca)},
     {"tls_crl", offsetof(struct config, tls_crl)},
+    {"audit_signing_key", offsetof(struct config, audit_signing_key)},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -18,6 +18,7 @@ struct config {
     char *tls_key;
     char *tls_ca;
     char *tls_crl;
+    char *audit_signing_key;
     int tls_min_version;     /* 12 or 13 */
     int tls_session_tickets; /* TLS 1.3 tickets per handshake */
     int db_pool_size;
@@ -32,6 +33,7 @@ struct config {
     int db_timeout_ms;
     int drain_timeout_ms;
     int grant_expiry_interval_ms;
+    int audit_chain_interval_ms;
     int log_level;
 };
 

@@ -310,6 +310,9 @@ int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload,
     case RITRA__REQUEST__OP_LIST_SHARES:
         op_list_shares(r);
         return 0;
+    case RITRA__REQUEST__OP_AUDIT_PULL:
+        op_audit_pull(r);
+        return 0;
     default:
         /* decode.c knows every op this switch knows; reaching here is a bug. */
         request_fail(r, RITRA__STATUS_CODE__INTERNAL, "operation has no handler", NULL);

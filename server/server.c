@@ -10,6 +10,7 @@
 #include <event2/listener.h>
 #include <openssl/err.h>
 
+#include "audit_chain.h"
 #include "conn.h"
 #include "grant_store.h"
 #include "log.h"
@@ -32,6 +33,7 @@ struct server {
     struct evconnlistener *listener;
     SSL_CTX *tls;
     struct db_pool *db;
+    struct audit_chain *audit;
     struct conn_node *conns;
     int nconns;
     uint64_t next_conn_id;
@@ -334,6 +336,10 @@ struct server *server_new(const struct config *cfg, char *err, size_t errlen)
      * are not refused for a pool still connecting. */
     s->db =
         db_pool_new(s->base, cfg->database, cfg->db_pool_size, cfg->db_timeout_ms, on_db_ready, s);
+    s->audit =
+        audit_chain_new(s->db, cfg->audit_signing_key, cfg->audit_chain_interval_ms, err, errlen);
+    if (s->audit == NULL)
+        goto fail;
     return s;
 fail:
     server_free(s);
@@ -357,6 +363,7 @@ void server_free(struct server *s)
         return;
     while (s->conns != NULL)
         conn_abort(s->conns->conn);
+    audit_chain_free(s->audit);
     db_pool_free(s->db);
     if (s->listener)
         evconnlistener_free(s->listener);

@@ -25,4 +25,7 @@ void op_respond_to_share(struct request *r);
 void op_revoke_share(struct request *r);
 void op_list_shares(struct request *r);
 
+/* Audit (ops/audit_pull.c). */
+void op_audit_pull(struct request *r);
+
 #endif

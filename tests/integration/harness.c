@@ -213,10 +213,11 @@ static int write_conf(struct harness *h, const char *extra)
             "tls_key = %s/server.key\n"
             "tls_ca = %s/ca.crt\n"
             "tls_crl = %s/crl.pem\n"
+            "audit_signing_key = %s/audit-signing.key\n"
             "log_level = debug\n"
             "%s\n",
             h->addr, h->db_app, h->db_admin, env_or("RITRA_SRCDIR", "."), h->pki, h->pki, h->pki,
-            h->pki, extra ? extra : "");
+            h->pki, h->pki, extra ? extra : "");
     return fclose(f);
 }
 

@@ -481,11 +481,11 @@ static const struct cli_command ping_command = {
     "              the elapsed time and how many were answered OK\n",
 };
 
+/* Defined in cli_share.c; the declaration belongs beside the others in cli.h. */
+extern const struct cli_command cli_share_command;
+
 static const struct cli_command *const commands[] = {
-    &ping_command,
-    &cli_case_command,
-    &cli_sync_command,
-    NULL,
+    &ping_command, &cli_case_command, &cli_sync_command, &cli_share_command, NULL,
 };
 
 /* The entry for name (NULL at the end when there is none); for a NULL

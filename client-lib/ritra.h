@@ -197,6 +197,44 @@ RITRA_API int ritra_status_retryable(int code);
  * "coordinator"; "unspecified" for 0 and "unknown" otherwise. Static. */
 RITRA_API const char *ritra_agency_kind_name(int kind);
 
+/*
+ * Sharing (docs/access.md). The ownership rule of the case operations
+ * above holds: 0 only when the server answered OK, *out the Response the
+ * caller frees with ritra__response__free_unpacked(), its result member
+ * present; -1 with *out NULL and *err filled otherwise. For share, respond
+ * and revoke the result's grant is checked to be present too.
+ */
+
+/* ShareCase: offers case_id to one agency (grantee_agency, a code) or
+ * grants it to every agency of a kind (grantee_kind: "police", ...);
+ * exactly one of the two is non-NULL, else RITRA_E_USAGE. level is "HIT",
+ * "RESTRICTED" or "FULL"; purpose is required; expires_at is RFC 3339 or
+ * NULL for none. Result: (*out)->share_case->grant, state "offered" (or
+ * "accepted" for a kind). A live grant to the same recipient fails with
+ * ALREADY_EXISTS (6), its id in the message. */
+RITRA_API int ritra_share_case(struct ritra_conn *c, const char *case_id,
+                               const char *grantee_agency, const char *grantee_kind,
+                               const char *level, const char *purpose, const char *expires_at,
+                               Ritra__Response **out, struct ritra_error *err);
+
+/* RespondToShare: the recipient accepts (accept non-zero) or rejects an
+ * offered grant; reason NULL for none. A grant no longer offered fails
+ * with FAILED_PRECONDITION (7). Result: (*out)->respond_to_share->grant. */
+RITRA_API int ritra_respond_to_share(struct ritra_conn *c, const char *grant_id, int accept,
+                                     const char *reason, Ritra__Response **out,
+                                     struct ritra_error *err);
+
+/* RevokeShare: the grantor or the case owner withdraws a grant (and its
+ * onward grants); reason NULL for none. Result: (*out)->revoke_share->grant. */
+RITRA_API int ritra_revoke_share(struct ritra_conn *c, const char *grant_id, const char *reason,
+                                 Ritra__Response **out, struct ritra_error *err);
+
+/* ListShares: query is required (its direction, "given" or "received", has
+ * no default). Result: (*out)->list_shares; pass its next_page_token back
+ * for the next page. */
+RITRA_API int ritra_list_shares(struct ritra_conn *c, const Ritra__ListSharesRequest *query,
+                                Ritra__Response **out, struct ritra_error *err);
+
 #ifdef __cplusplus
 }
 #endif

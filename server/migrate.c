@@ -136,6 +136,26 @@ static int exec_ok(PGconn *pg, const char *sql, int nparams, const char *const *
     return ok ? 0 : -1;
 }
 
+/* Migrations are administrative actions: once the audit trail exists (from
+ * 0005 on, including 0005 itself), each applied file gets an entry in its
+ * own transaction. */
+static int record_in_audit(PGconn *pg, const char *name, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(pg, "SELECT to_regclass('audit_log') IS NOT NULL");
+    int has = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    char details[512];
+    const char *params[1] = {details};
+
+    PQclear(r);
+    if (!has)
+        return 0;
+    snprintf(details, sizeof(details), "{\"file\":\"%s\"}", name);
+    return exec_ok(pg,
+                   "INSERT INTO audit_log (operation, outcome, actor, details)"
+                   " VALUES ('migrate', 'OK', current_user, $1)",
+                   1, params, PGRES_COMMAND_OK, err, errlen);
+}
+
 static int apply_one(PGconn *pg, const char *dir, const struct mfile *m, char *err, size_t errlen)
 {
     char path[4096], sum[65], version[16], why[1024];
@@ -181,6 +201,10 @@ static int apply_one(PGconn *pg, const char *dir, const struct mfile *m, char *e
     }
     params[1] = m->name;
     params[2] = sum;
+    if (record_in_audit(pg, m->name, err, errlen) < 0) {
+        exec_ok(pg, "ROLLBACK", 0, NULL, PGRES_COMMAND_OK, why, sizeof(why));
+        goto out;
+    }
     if (exec_ok(pg,
                 "INSERT INTO ritra_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                 3, params, PGRES_COMMAND_OK, err, errlen) < 0 ||

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <openssl/asn1.h>
@@ -252,6 +254,71 @@ static int cert_list(PGconn *pg, const char *code)
     return rc;
 }
 
+static const char *outcome_name(int rc)
+{
+    switch (rc) {
+    case 0:
+        return "OK";
+    case EXIT_USAGE:
+        return "INVALID_ARGUMENT";
+    case EXIT_EXISTS:
+        return "ALREADY_EXISTS";
+    case EXIT_NOTFOUND:
+        return "NOT_FOUND";
+    default:
+        return "INTERNAL";
+    }
+}
+
+/*
+ * Administrative actions are part of the audit trail (once the schema has
+ * one): who ran what, with which arguments, and how it ended. The entry
+ * is chained and signed by the servers like any other.
+ */
+static int admin_audit(PGconn *pg, int argc, char **argv, int rc)
+{
+    char op[64], args[1024], details[1200];
+    const char *actor = getenv("RITRA_ACTOR");
+    struct passwd *pw = getpwuid(getuid());
+    const char *params[4];
+    size_t n = 0;
+    PGresult *r;
+    int ok;
+
+    r = PQexec(pg, "SELECT to_regclass('audit_log') IS NOT NULL");
+    ok = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!ok)
+        return 0; /* before migration 0005: nothing to record into */
+    snprintf(op, sizeof(op), "admin.%s_%s", argv[0], argc > 1 ? argv[1] : "");
+    args[0] = '\0';
+    for (int i = 0; i < argc && n + 2 < sizeof(args); i++) {
+        /* JSON string content: escape quotes and backslashes, drop controls. */
+        for (const char *p = argv[i]; *p && n + 3 < sizeof(args); p++) {
+            if ((unsigned char)*p < 0x20)
+                continue;
+            if (*p == '"' || *p == '\\')
+                args[n++] = '\\';
+            args[n++] = *p;
+        }
+        if (i + 1 < argc && n + 1 < sizeof(args))
+            args[n++] = ' ';
+    }
+    args[n] = '\0';
+    snprintf(details, sizeof(details), "{\"args\":\"%s\"}", args);
+    params[0] = op;
+    params[1] = outcome_name(rc);
+    params[2] = actor ? actor : pw ? pw->pw_name : "unknown";
+    params[3] = details;
+    r = run(pg,
+            "INSERT INTO audit_log (operation, outcome, actor, details)"
+            " VALUES ($1, $2, left($3, 256), left($4, 4096))",
+            4, params);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 static int dispatch(PGconn *pg, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[0], "agency") == 0) {
@@ -305,7 +372,25 @@ int main(int argc, char **argv)
         PQfinish(pg);
         return EXIT_FAIL;
     }
+    /* The action and its audit entry commit together; a failed action is
+     * rolled back and then recorded on its own. */
+    PQclear(PQexec(pg, "BEGIN"));
     rc = dispatch(pg, argc, argv);
+    if (rc == 0 && admin_audit(pg, argc, argv, rc) < 0) {
+        fprintf(stderr, "ritra-admin: could not record the action in the audit trail\n");
+        rc = EXIT_FAIL;
+    }
+    if (rc == 0) {
+        PGresult *r = PQexec(pg, "COMMIT");
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            fprintf(stderr, "ritra-admin: %s", PQresultErrorMessage(r));
+            rc = EXIT_FAIL;
+        }
+        PQclear(r);
+    } else {
+        PQclear(PQexec(pg, "ROLLBACK"));
+        admin_audit(pg, argc, argv, rc);
+    }
     if (rc == EXIT_USAGE)
         usage(stderr);
     PQfinish(pg);

@@ -8,36 +8,11 @@
 #include <openssl/evp.h>
 
 #include "jsonw.h"
+#include "pgtext.h"
 #include "policy.h"
 
 /* Server-side timestamps as RFC 3339 UTC text with microseconds. */
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-/* PostgreSQL text[] literal; values are quoted and escaped. */
-static char *pg_array(char *const *v, size_t n)
-{
-    struct jsonw w;
-    char *out;
-    const char *json;
-
-    /* A JSON array of strings differs from a text[] literal only in its
-     * brackets, and both escape " and \ with a backslash. Control
-     * characters cannot occur: validation refuses them. */
-    jsonw_init(&w);
-    jsonw_strs(&w, v, n);
-    json = jsonw_finish(&w);
-    if (json == NULL) {
-        jsonw_free(&w);
-        return NULL;
-    }
-    out = strdup(json);
-    if (out != NULL) {
-        out[0] = '{';
-        out[strlen(out) - 1] = '}';
-    }
-    jsonw_free(&w);
-    return out;
-}
+#define TS(col) PGTEXT_TS(col)
 
 /* Uppercase letters and digits only: "1.023.456-7" and "10234567" match. */
 static void doc_number_norm(const char *in, char *out, size_t outlen)
@@ -270,7 +245,7 @@ int case_store_submit(struct db_pool *db, const struct audit_who *who, const cha
         project_person(&persons, c->persons[i]);
     jsonw_arr_end(&persons);
     project_events(&events, c);
-    types = pg_array(c->vic_typeofexploitation, c->n_vic_typeofexploitation);
+    types = pgtext_array(c->vic_typeofexploitation, c->n_vic_typeofexploitation);
     if (types == NULL || jsonw_finish(&persons) == NULL || jsonw_finish(&events) == NULL)
         goto out;
     snprintf(agency_id, sizeof(agency_id), "%d", a->id);
@@ -493,8 +468,8 @@ void case_store_list(struct db_pool *db, const struct agency *a, const struct ca
                         " ORDER BY c.updated_at, c.case_id LIMIT $7";
     struct db_txn *t = agency_txn(a);
     char agency_id[16], limit[16];
-    char *status = q->n_status ? pg_array(q->status, q->n_status) : NULL;
-    char *handling = q->n_handling ? pg_array(q->handling, q->n_handling) : NULL;
+    char *status = q->n_status ? pgtext_array(q->status, q->n_status) : NULL;
+    char *handling = q->n_handling ? pgtext_array(q->handling, q->n_handling) : NULL;
     const char *values[8];
 
     snprintf(agency_id, sizeof(agency_id), "%d", a->id);

@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "pgtext.h"
 #include "policy.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define TS(col) PGTEXT_TS(col)
 
 /* Columns of one grant, in the order grant_at() reads them. */
 #define GRANT_COLUMNS                                                                              \
@@ -196,23 +197,6 @@ void grant_store_revoke(struct db_pool *db, const struct audit_who *who, const c
     run(db, t, 1, 2, 0, fn, arg);
 }
 
-static char *states_array(char **v, size_t n)
-{
-    struct jsonw w;
-    char *out = NULL;
-    const char *json;
-
-    jsonw_init(&w);
-    jsonw_strs(&w, v, n);
-    json = jsonw_finish(&w);
-    if (json != NULL && (out = strdup(json)) != NULL) {
-        out[0] = '{';
-        out[strlen(out) - 1] = '}';
-    }
-    jsonw_free(&w);
-    return out;
-}
-
 void grant_store_list(struct db_pool *db, const struct agency *a, const struct grant_list_query *q,
                       grant_fn fn, void *arg)
 {
@@ -229,7 +213,7 @@ void grant_store_list(struct db_pool *db, const struct agency *a, const struct g
         " ORDER BY g.created_at, g.grant_id LIMIT $7";
     struct db_txn *t = agency_txn(a);
     char agency_id[16], limit[16];
-    char *states = q->n_states ? states_array(q->states, q->n_states) : NULL;
+    char *states = q->n_states ? pgtext_array(q->states, q->n_states) : NULL;
     const char *v[7];
 
     snprintf(agency_id, sizeof(agency_id), "%d", a->id);

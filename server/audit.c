@@ -213,7 +213,7 @@ static void flush(evutil_socket_t fd, short what, void *arg)
         "   ''), u.fingerprint, u.actor, u.operation, u.details, u.request_id,"
         "   string_to_array(u.cases, ',')::uuid[], u.outcome, u.records, u.visibility"
         " FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-        "   $7::bigint[], $8::text[], $9::text[], $10::integer[], $11::text[])"
+        "   $7::numeric[], $8::text[], $9::text[], $10::integer[], $11::text[])"
         "   WITH ORDINALITY AS u(agency_id, agency_code, fingerprint, actor, operation, details,"
         "   request_id, cases, outcome, records, visibility, n)"
         /* A refused connection knows only its certificate: name the agency

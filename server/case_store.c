@@ -156,7 +156,7 @@ static const char submit_sql[] =
     "   $12, $13, $14, $15, $16::jsonb, $17::jsonb)),"
     " a AS (INSERT INTO audit_log (agency_id, agency_code, fingerprint, actor, operation, details,"
     "   request_id, case_ids, outcome)"
-    "   SELECT $18::integer, $19, $20, $21, $22, $23, $24::bigint,"
+    "   SELECT $18::integer, $19, $20, $21, $22, $23, $24::numeric,"
     "     CASE WHEN s.case_id IS NULL THEN '{}'::uuid[] ELSE ARRAY[s.case_id] END,"
     "     CASE s.outcome WHEN 'conflict' THEN 'FAILED_PRECONDITION' ELSE 'OK' END FROM s)"
     " SELECT outcome, case_id::text, version FROM s";
@@ -465,6 +465,9 @@ void case_store_list(struct db_pool *db, const struct agency *a, const struct ca
                         "($5::timestamptz, "
                         "$6::uuid))"
                         "   AND ($8::boolean IS NULL OR (c.owner_agency_id = $1) = $8::boolean)"
+                        /* HIT-level cases are not listed: filters and page tokens would
+                         * reveal content (status, dates) a HIT must not carry. */
+                        "   AND l.lvl >= 2"
                         " ORDER BY c.updated_at, c.case_id LIMIT $7";
     struct db_txn *t = agency_txn(a);
     char agency_id[16], limit[16];

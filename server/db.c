@@ -257,6 +257,8 @@ static enum db_outcome outcome_for(const char *sqlstate)
         return DB_UNAUTHORIZED;
     if (strcmp(sqlstate, "42501") == 0)
         return DB_DENIED;
+    if (strcmp(sqlstate, "57014") == 0)
+        return DB_TIMEOUT; /* statement_timeout: PostgreSQL gave up */
     return DB_SQL_ERROR;
 }
 

@@ -109,10 +109,11 @@ static void run(struct db_pool *db, struct db_txn *t, int outcome_stmt, int resu
 #define AUDIT_CTE(cases)                                                                           \
     " a AS (INSERT INTO audit_log (agency_id, agency_code, fingerprint, actor, operation,"         \
     "   details, request_id, case_ids, outcome)"                                                   \
-    "   SELECT $8::integer, $9, $10, $11, $12, $13, $14::bigint, " cases ","                       \
+    "   SELECT $8::integer, $9, $10, $11, $12, $13, $14::numeric, " cases ","                      \
     "     CASE s.outcome WHEN 'created' THEN 'OK' WHEN 'done' THEN 'OK'"                           \
     "       WHEN 'exists' THEN 'ALREADY_EXISTS' WHEN 'denied' THEN 'PERMISSION_DENIED'"            \
-    "       WHEN 'self' THEN 'INVALID_ARGUMENT' WHEN 'wrong_state' THEN 'FAILED_PRECONDITION'"     \
+    "       WHEN 'self' THEN 'INVALID_ARGUMENT' WHEN 'bad_expiry' THEN 'INVALID_ARGUMENT'"         \
+    "       WHEN 'wrong_state' THEN 'FAILED_PRECONDITION'"                                         \
     "       ELSE 'NOT_FOUND' END FROM s)"                                                          \
     " SELECT outcome FROM s"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <event2/util.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "config.h"
@@ -188,6 +189,19 @@ int main(int argc, char **argv)
             goto out;
         }
         SSL_CTX_free(ctx);
+        if (cfg.audit_signing_key != NULL) {
+            FILE *f = fopen(cfg.audit_signing_key, "r");
+            EVP_PKEY *key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+            if (f != NULL)
+                fclose(f);
+            if (key == NULL || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+                EVP_PKEY_free(key);
+                fprintf(stderr, "ritra-server: audit_signing_key %s: not an Ed25519 private key\n",
+                        cfg.audit_signing_key);
+                goto out;
+            }
+            EVP_PKEY_free(key);
+        }
         printf("configuration ok\n");
         rc = 0;
         goto out;

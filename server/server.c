@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <event2/listener.h>
@@ -138,6 +140,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     if (n == NULL) {
         evutil_closesocket(fd);
         return;
+    }
+    {
+        /* Replies to pipelined requests must not wait for delayed ACKs. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     c = conn_new(s, s->tls, fd, sa, salen, ++s->next_conn_id);
     if (c == NULL) {
@@ -282,10 +289,13 @@ static int bind_listener(struct server *s, char *err, size_t errlen)
         snprintf(err, errlen, "listen: cannot parse \"%s\" (expected host:port)", s->cfg->listen);
         return -1;
     }
-    s->listener = evconnlistener_new_bind(s->base, on_accept, s,
-                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                              LEV_OPT_DISABLED | LEV_OPT_CLOSE_ON_EXEC,
-                                          512, (struct sockaddr *)&ss, sslen);
+    s->listener =
+        evconnlistener_new_bind(s->base, on_accept, s,
+                                /* REUSEABLE_PORT: several ritra-server
+                                 * processes may share the port. */
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
+                                    LEV_OPT_DISABLED | LEV_OPT_CLOSE_ON_EXEC,
+                                512, (struct sockaddr *)&ss, sslen);
     if (s->listener == NULL) {
         snprintf(err, errlen, "listen %s: %s", s->cfg->listen, strerror(errno));
         return -1;

@@ -234,6 +234,8 @@ static void submitted_item(const struct case_written *w, void *arg)
     case CASE_FAILED:
         if (w->db == DB_SQL_ERROR)
             log_msg(LOG_ERROR, "case_submit_failed", w->error);
+        if (w->db == DB_UNAUTHORIZED)
+            request_close_after(b->r); /* the agency may no longer act */
         item_status(it, failure_code(w), failure_message(w));
         break;
     }

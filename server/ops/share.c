@@ -38,6 +38,7 @@ static Ritra__StatusCode outcome_code(const char *outcome, const char **msg)
          "a case cannot be shared with its owner or with yourself"},
         {"no_grantee", RITRA__STATUS_CODE__NOT_FOUND, "no such agency"},
         {"wrong_state", RITRA__STATUS_CODE__FAILED_PRECONDITION, "the grant is no longer open"},
+        {"bad_expiry", RITRA__STATUS_CODE__INVALID_ARGUMENT, "expires_at is not in the future"},
     };
 
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -48,6 +49,22 @@ static Ritra__StatusCode outcome_code(const char *outcome, const char **msg)
     }
     *msg = "unexpected outcome";
     return RITRA__STATUS_CODE__INTERNAL;
+}
+
+/* An offered grant past its expiry is expired, whether or not the expiry
+ * tick has marked it yet. RFC 3339 UTC strings of one format compare as
+ * times. */
+static const char *effective_state(const Ritra__Grant *g)
+{
+    char now[40];
+    time_t t = time(NULL);
+    struct tm tm;
+
+    if (strcmp(g->state, "offered") != 0 || *g->expires_at == '\0')
+        return g->state;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+    return strcmp(g->expires_at, now) <= 0 ? "expired" : g->state;
 }
 
 /* The reply for share, respond and revoke: the grant as it now stands. */
@@ -76,7 +93,7 @@ static void grant_reply(const char *outcome, Ritra__Grant *const *grants, int n,
         /* Tell the caller which grant stands in the way, and its state. */
         if (n == 1)
             snprintf(why, sizeof(why), "%s (grant %s is %s)", msg, grants[0]->grant_id,
-                     grants[0]->state);
+                     effective_state(grants[0]));
         else
             snprintf(why, sizeof(why), "%s", msg);
         request_fail(r, code, why, NULL);

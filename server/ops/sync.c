@@ -80,6 +80,7 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
         } else if (level == POLICY_HIT) {
             ops_fill_hit(&hits[i], &rows[i], "");
             changes[i].hit = &hits[i];
+            changes[i].handling_notice = (char *)policy_handling_notice(rows[i].handling_code);
         } else {
             stored[i] = case_store_unpack(&rows[i]);
             if (stored[i] == NULL) {

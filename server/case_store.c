@@ -334,14 +334,14 @@ struct rows_ctx {
     " LEFT JOIN LATERAL (SELECT CASE WHEN c.owner_agency_id = $1 THEN 3"                           \
     "   ELSE ritra_case_level(c.case_id, $1) END AS lvl) l ON true"                                \
     " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(c.case_id, $1)"                          \
-    "   WHERE c.owner_agency_id <> $1) i ON true"
+    "   WHERE c.owner_agency_id <> $1 OFFSET 0) i ON true"
 
 #define READ_JOINS                                                                                 \
     " LEFT JOIN agencies a ON a.agency_id = c.owner_agency_id"                                     \
     " LEFT JOIN LATERAL (SELECT CASE WHEN c.owner_agency_id = $1 THEN 3"                           \
     "   ELSE ritra_case_level(c.case_id, $1) END AS lvl) l ON true"                                \
     " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(c.case_id, $1)"                          \
-    "   WHERE c.owner_agency_id <> $1) i ON true"                                                  \
+    "   WHERE c.owner_agency_id <> $1 OFFSET 0) i ON true"                                         \
     " LEFT JOIN case_records r ON r.case_id = c.case_id AND r.variant = CASE"                      \
     "   WHEN c.owner_agency_id = $1 THEN 'full' WHEN l.lvl = 3 THEN 'shareable'"                   \
     "   WHEN l.lvl = 2 THEN 'restricted' END"

@@ -26,7 +26,13 @@ struct db_txn {
     struct db_stmt stmts[DB_MAX_STMTS];
     PGresult *results[DB_MAX_STMTS];
     int nstmts;
-    int idx; /* statement whose results are arriving */
+    /* What each result slot belongs to, in pipeline order: a statement's
+     * index, or -1 for the result of a Prepare sent before it. */
+    int slot_stmt[2 * DB_MAX_STMTS];
+    int nslots;
+    int slot;                                /* slot whose results are arriving */
+    const char *prepared_here[DB_MAX_STMTS]; /* statements first prepared by this txn */
+    int nprepared_here;
     char error[512];
     char sqlstate[6];
     int failed;
@@ -40,9 +46,17 @@ struct db_txn {
 
 enum dbc_state { DBC_DOWN, DBC_CONNECTING, DBC_IDLE, DBC_BUSY };
 
+#define DB_MAX_PREPARED 64
+
 struct db_conn {
     struct db_pool *pool;
     PGconn *pg;
+    /* Statements prepared on this connection, by SQL text pointer: every
+     * statement is a static string, so the pointer names it. */
+    const char *prepared[DB_MAX_PREPARED];
+    int prepared_name[DB_MAX_PREPARED]; /* "r<n>"; names are never reused */
+    int nprepared;
+    int next_name;
     enum dbc_state state;
     struct event *ev;
     short watching;      /* the events ev was created for */
@@ -230,6 +244,8 @@ static void conn_down(struct db_conn *c, const char *reason)
     }
     PQfinish(c->pg);
     c->pg = NULL;
+    c->nprepared = 0; /* prepared statements died with the session */
+    c->next_name = 0;
     c->state = DBC_DOWN;
     tv.tv_sec = c->backoff_ms / 1000;
     tv.tv_usec = (c->backoff_ms % 1000) * 1000;
@@ -275,6 +291,31 @@ static void record_error(struct db_txn *t, const PGresult *r)
     snprintf(t->sqlstate, sizeof(t->sqlstate), "%s", state ? state : "");
 }
 
+/* A transaction that failed may have aborted the pipeline before its
+ * Prepares ran: forget them, so they are prepared again next time. */
+static void forget_prepared(struct db_conn *c, struct db_txn *t)
+{
+    for (int k = 0; k < t->nprepared_here; k++) {
+        for (int j = 0; j < c->nprepared; j++) {
+            if (c->prepared[j] == t->prepared_here[k]) {
+                --c->nprepared;
+                c->prepared[j] = c->prepared[c->nprepared];
+                c->prepared_name[j] = c->prepared_name[c->nprepared];
+                break;
+            }
+        }
+    }
+}
+
+/* The index of sql among this connection's prepared statements, -1 if not. */
+static int prepared_index(const struct db_conn *c, const char *sql)
+{
+    for (int j = 0; j < c->nprepared; j++)
+        if (c->prepared[j] == sql)
+            return j;
+    return -1;
+}
+
 /* Reads whatever results are ready; finishes the transaction at its Sync. */
 static void conn_read_results(struct db_conn *c)
 {
@@ -284,12 +325,14 @@ static void conn_read_results(struct db_conn *c)
         ExecStatusType st;
 
         if (r == NULL) { /* end of one statement's results */
-            t->idx++;
+            t->slot++;
             continue;
         }
         st = PQresultStatus(r);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(r);
+            if (t->failed)
+                forget_prepared(c, t);
             c->cur = NULL;
             c->state = DBC_IDLE;
             evtimer_del(c->timer);
@@ -299,11 +342,12 @@ static void conn_read_results(struct db_conn *c)
         if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
             record_error(t, r);
             PQclear(r);
-        } else if (st == PGRES_PIPELINE_ABORTED || t->idx >= t->nstmts ||
-                   t->results[t->idx] != NULL) {
-            PQclear(r);
         } else {
-            t->results[t->idx] = r;
+            int i = t->slot < t->nslots ? t->slot_stmt[t->slot] : -1;
+            if (st == PGRES_PIPELINE_ABORTED || i < 0 || t->results[i] != NULL)
+                PQclear(r);
+            else
+                t->results[i] = r;
         }
     }
 }
@@ -326,13 +370,39 @@ static void conn_run(struct db_conn *c, struct db_txn *t)
 
     c->cur = t;
     c->state = DBC_BUSY;
+    t->nslots = t->slot = t->nprepared_here = 0;
     for (int i = 0; i < t->nstmts; i++) {
         const struct db_stmt *s = &t->stmts[i];
-        if (!PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, (const char *const *)s->values,
-                               s->lengths, s->formats, s->result_binary)) {
+        int j = prepared_index(c, s->sql);
+        char name[16];
+        int ok;
+
+        /* Parse and plan once per connection, not once per request. */
+        if (j < 0 && c->nprepared < DB_MAX_PREPARED) {
+            j = c->nprepared;
+            c->prepared_name[j] = c->next_name++;
+            snprintf(name, sizeof(name), "r%d", c->prepared_name[j]);
+            if (!PQsendPrepare(c->pg, name, s->sql, s->nparams, NULL)) {
+                conn_down(c, PQerrorMessage(c->pg));
+                return;
+            }
+            c->prepared[c->nprepared++] = s->sql;
+            t->prepared_here[t->nprepared_here++] = s->sql;
+            t->slot_stmt[t->nslots++] = -1;
+        }
+        if (j >= 0) {
+            snprintf(name, sizeof(name), "r%d", c->prepared_name[j]);
+            ok = PQsendQueryPrepared(c->pg, name, s->nparams, (const char *const *)s->values,
+                                     s->lengths, s->formats, s->result_binary);
+        } else {
+            ok = PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, (const char *const *)s->values,
+                                   s->lengths, s->formats, s->result_binary);
+        }
+        if (!ok) {
             conn_down(c, PQerrorMessage(c->pg));
             return;
         }
+        t->slot_stmt[t->nslots++] = i;
     }
     if (!PQpipelineSync(c->pg)) {
         conn_down(c, PQerrorMessage(c->pg));

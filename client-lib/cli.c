@@ -485,7 +485,8 @@ static const struct cli_command ping_command = {
 extern const struct cli_command cli_share_command;
 
 static const struct cli_command *const commands[] = {
-    &ping_command, &cli_case_command, &cli_sync_command, &cli_share_command, NULL,
+    &ping_command,      &cli_case_command,  &cli_sync_command,
+    &cli_share_command, &cli_audit_command, NULL,
 };
 
 /* The entry for name (NULL at the end when there is none); for a NULL

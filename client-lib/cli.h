@@ -45,6 +45,7 @@ struct cli_command {
 
 extern const struct cli_command cli_case_command;
 extern const struct cli_command cli_sync_command;
+extern const struct cli_command cli_audit_command;
 
 /* ritra case submit (cli_submit.c); argv[0] is "submit". */
 int cli_case_submit(struct cli *g, int argc, char **argv);

@@ -235,6 +235,114 @@ RITRA_API int ritra_revoke_share(struct ritra_conn *c, const char *grant_id, con
 RITRA_API int ritra_list_shares(struct ritra_conn *c, const Ritra__ListSharesRequest *query,
                                 Ritra__Response **out, struct ritra_error *err);
 
+/*
+ * Audit (docs/audit.md). AuditPull follows the ownership rule of the case
+ * operations. Everything after it is the offline verifier: it needs no
+ * connection, only entries and checkpoints as AuditPull returned them
+ * (or as pbjson read them back from a file) and the audit public key.
+ */
+
+#define RITRA_AUDIT_HASH_LEN   32 /* SHA-256 */
+#define RITRA_AUDIT_KEY_ID_LEN 16 /* hex digits */
+
+/* AuditPull; q NULL asks for the first page from seq 1, unfiltered.
+ * Result: (*out)->audit_pull, its entries checked to be in increasing seq
+ * order and its next_seq past the last of them; while more is set, pass
+ * next_seq back as from_seq. Only chained entries are returned: an entry
+ * appears once the server's chainer has given it a seq. */
+RITRA_API int ritra_audit_pull(struct ritra_conn *c, const Ritra__AuditPullRequest *q,
+                               Ritra__Response **out, struct ritra_error *err);
+
+/* The chain hash of e: SHA-256 of prev (the previous entry's hash, 32
+ * zero bytes before seq 1) followed by e's canonical encoding at e->seq.
+ * e->prev_hash and e->hash are not read: compare them with the result.
+ * NULL strings count as "". Returns 0 with out filled, or -1 (a NULL
+ * argument, or the digest failed). */
+RITRA_API int ritra_audit_entry_hash(const Ritra__AuditEntry *e,
+                                     const uint8_t prev[RITRA_AUDIT_HASH_LEN],
+                                     uint8_t out[RITRA_AUDIT_HASH_LEN]);
+
+/* Decodes exactly 2 * len hex digits (either case) into out[len].
+ * Returns 0, or -1 when hex is NULL, of another length or not hex. */
+RITRA_API int ritra_audit_hex_decode(const char *hex, uint8_t *out, size_t len);
+
+/* Writes in[0..len) as 2 * len lowercase hex digits and a NUL into out. */
+RITRA_API void ritra_audit_hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* An audit public key: the Ed25519 key the server signs checkpoints with. */
+struct ritra_audit_key;
+
+/* Reads a PEM public key (SubjectPublicKeyInfo, as certs/mkpki.sh writes
+ * audit-signing.pub). Returns a key the caller frees with
+ * ritra_audit_key_free(), or NULL with *err filled (RITRA_E_USAGE: cannot
+ * read it, or not Ed25519). */
+RITRA_API struct ritra_audit_key *ritra_audit_key_load(const char *path, struct ritra_error *err);
+
+/* The key's id: the first 16 hex digits of SHA-256 of its DER
+ * SubjectPublicKeyInfo, as checkpoints name their key; the string lives
+ * as long as key. "" for NULL. */
+RITRA_API const char *ritra_audit_key_id(const struct ritra_audit_key *key);
+
+/* NULL-safe. */
+RITRA_API void ritra_audit_key_free(struct ritra_audit_key *key);
+
+/* Checks that cp was signed by key: cp->key_id names key, and its
+ * signature is key's Ed25519 signature of
+ * "ritra-checkpoint-v1\n<seq>\n<hash>\n". Whether cp->hash is the chain
+ * hash at cp->seq is the caller's check (ritra_audit_entry_hash). Returns
+ * 0, or -1 with *err filled: RITRA_E_PROTOCOL and the reason when cp does
+ * not verify, RITRA_E_USAGE for a NULL argument. */
+RITRA_API int ritra_audit_verify_checkpoint(const Ritra__AuditCheckpoint *cp,
+                                            const struct ritra_audit_key *key,
+                                            struct ritra_error *err);
+
+/*
+ * Verifying a stretch of the trail: the checkpoints first (any order),
+ * then the entries of an unfiltered pull in seq order, starting at seq 1
+ * or anywhere after it (the first entry's prev_hash is then taken as
+ * given, and checked against a checkpoint at the seq before it if there
+ * is one). The verifier checks seq contiguity, prev_hash linkage, every
+ * entry's hash, every checkpoint's signature, that each checkpoint's hash
+ * is the recomputed hash at its seq, and that no checkpoint lies beyond
+ * the last entry (a truncated trail). It stops at the first failure.
+ */
+struct ritra_audit_verifier;
+
+struct ritra_audit_verdict {
+    int ok;             /* 1: everything given checks out */
+    int64_t bad_seq;    /* !ok: the first seq that does not check out */
+    char reason[256];   /* !ok: why, e.g. "hash does not match the entry's content" */
+    size_t entries;     /* entries given */
+    int64_t first_seq;  /* of the entries; 0 when there are none */
+    int64_t last_seq;   /* the last entry checked (ok: the chain is intact up to here) */
+    size_t checkpoints; /* checkpoints matched against the entries */
+    int64_t signed_seq; /* the highest seq a verified checkpoint covers; 0 none */
+};
+
+/* keys[0..n): the public keys checkpoints may be signed with (several
+ * after a rotation); they must outlive the verifier. NULL on no memory. */
+RITRA_API struct ritra_audit_verifier *
+ritra_audit_verifier_new(const struct ritra_audit_key *const *keys, size_t n);
+
+/* NULL-safe. */
+RITRA_API void ritra_audit_verifier_free(struct ritra_audit_verifier *v);
+
+/* Adds a checkpoint (copied; its signature is checked now, a bad one is
+ * reported when the walk reaches its seq). Only before the first entry.
+ * Returns 0, or -1 when out of memory or entries were already added. */
+RITRA_API int ritra_audit_verifier_add_checkpoint(struct ritra_audit_verifier *v,
+                                                  const Ritra__AuditCheckpoint *cp);
+
+/* Checks the next entry (read, not kept). Returns 0, or -1 once the trail
+ * failed (at this entry or before; the verdict says where). */
+RITRA_API int ritra_audit_verifier_add_entry(struct ritra_audit_verifier *v,
+                                             const Ritra__AuditEntry *e);
+
+/* Ends the walk (checkpoints beyond the last entry fail it) and fills
+ * *out. Returns 0 when the verdict is ok, else -1. */
+RITRA_API int ritra_audit_verifier_finish(struct ritra_audit_verifier *v,
+                                          struct ritra_audit_verdict *out);
+
 #ifdef __cplusplus
 }
 #endif

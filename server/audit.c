@@ -18,14 +18,35 @@ void audit_note_init(struct audit_note *n, const char *operation)
 
 void audit_note_case(struct audit_note *n, const char *case_id)
 {
-    for (int i = 0; i < n->n_cases; i++)
+    /* Pages (lists, sync) never repeat a case; small notes may. */
+    for (int i = 0; i < n->n_cases && i < 64; i++)
         if (strcmp(n->case_ids[i], case_id) == 0)
             return;
     if (n->n_cases == AUDIT_MAX_CASES) {
+        char more[16];
         n->more_cases++;
+        snprintf(more, sizeof(more), "%d", n->more_cases);
+        audit_note_detail(n, "more_cases", more);
         return;
     }
+    if (n->n_cases == n->cap_cases) {
+        int cap = n->cap_cases ? n->cap_cases * 2 : 8;
+        void *p = realloc(n->case_ids, (size_t)cap * sizeof(*n->case_ids));
+        if (p == NULL) {
+            n->more_cases++;
+            return;
+        }
+        n->case_ids = p;
+        n->cap_cases = cap;
+    }
     snprintf(n->case_ids[n->n_cases++], sizeof(n->case_ids[0]), "%s", case_id);
+}
+
+void audit_note_clear(struct audit_note *n)
+{
+    free(n->case_ids);
+    n->case_ids = NULL;
+    n->n_cases = n->cap_cases = 0;
 }
 
 void audit_note_detail(struct audit_note *n, const char *key, const char *value)
@@ -265,14 +286,16 @@ void audit_write(struct db_pool *db, const struct audit_note *n, const struct au
 {
     struct audit_params p;
     struct pending *e = calloc(1, sizeof(*e));
-    char cases[AUDIT_MAX_CASES * 38 + 4], records[16];
+    char *cases = malloc((size_t)n->n_cases * 38 + 4), records[16];
     const char *values[AUDIT_FIELDS];
     struct timeval now = {0, 0};
 
     if (e == NULL)
         abort();
     audit_params(&p, n, who);
-    case_array(n, cases, sizeof(cases));
+    if (cases == NULL)
+        abort();
+    case_array(n, cases, (size_t)n->n_cases * 38 + 4);
     snprintf(records, sizeof(records), "%d", n->records);
     memcpy(values, p.values, sizeof(p.values));
     values[7] = cases;
@@ -282,6 +305,7 @@ void audit_write(struct db_pool *db, const struct audit_note *n, const struct au
     for (int i = 0; i < AUDIT_FIELDS; i++)
         if (values[i] != NULL && (e->field[i] = strdup(values[i])) == NULL)
             abort();
+    free(cases);
     e->fn = fn;
     e->arg = arg;
     if (q.tail != NULL)

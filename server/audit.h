@@ -17,13 +17,13 @@
 #include "agency.h"
 #include "db.h"
 
-#define AUDIT_MAX_CASES   64
+#define AUDIT_MAX_CASES   1000 /* a full SyncPull page; more are counted in details */
 #define AUDIT_DETAILS_MAX 1024
 
 struct audit_note {
     const char *operation; /* static string: "get_case", "connect", ... */
-    char case_ids[AUDIT_MAX_CASES][37];
-    int n_cases;
+    char (*case_ids)[37];  /* grows as cases are noted; audit_note_clear frees it */
+    int n_cases, cap_cases;
     int more_cases;                  /* case ids beyond AUDIT_MAX_CASES, counted in details */
     char details[AUDIT_DETAILS_MAX]; /* a JSON object, "" for none */
     int records;                     /* records returned */
@@ -33,6 +33,8 @@ struct audit_note {
 
 void audit_note_init(struct audit_note *n, const char *operation);
 void audit_note_case(struct audit_note *n, const char *case_id);
+/* Frees what audit_note_case allocated. */
+void audit_note_clear(struct audit_note *n);
 /* Adds "key": "value" to the details object (value escaped; truncated
  * sanely if the object would overflow). */
 void audit_note_detail(struct audit_note *n, const char *key, const char *value);

@@ -312,28 +312,13 @@ struct rows_ctx {
  * module can make it again and compare. For the owner the facts are not
  * fetched: the owner always sees everything.
  */
-/*
- * Reads start from k: the case's identity, owner and handling code, taken
- * from the cases row when row-level security shows it (RESTRICTED and up,
- * and the owner), else from ritra_case_hit() (HIT: those fields only).
- */
 #define READ_COLUMNS                                                                               \
-    "k.case_id::text, a.code, c.version::text, " TS("c.created_at") ", " TS(                       \
-        "c.updated_at") ", c.status, k.handling_code, c.person_count::text, c.external_ref, "      \
+    "c.case_id::text, a.code, c.version::text, " TS("c.created_at") ", " TS(                       \
+        "c.updated_at") ", c.status, c.handling_code, c.person_count::text, c.external_ref, "      \
                         "r.record, l.lvl::text, "                                                  \
-                        "k.owner_agency_id::text, k.h3_allow_hits::text, i.direct::text, "         \
+                        "c.owner_agency_id::text, c.h3_allow_hits::text, i.direct::text, "         \
                         "i.by_kind::text, "                                                        \
                         "i.kind_default::text, a.name, a.contact, r.variant"
-
-/* From a case id expression (id) to the visible case, its hit and k. */
-#define READ_BASE(id)                                                                              \
-    " LEFT JOIN cases c ON c.case_id = " id " LEFT JOIN LATERAL (SELECT * FROM ritra_case_hit(" id \
-    ")"                                                                                            \
-    "   WHERE c.case_id IS NULL OFFSET 0) h ON true"                                               \
-    " LEFT JOIN LATERAL (SELECT coalesce(c.case_id, h.case_id) AS case_id,"                        \
-    "   coalesce(c.owner_agency_id, h.owner_agency_id) AS owner_agency_id,"                        \
-    "   coalesce(c.handling_code, h.handling_code) AS handling_code,"                              \
-    "   coalesce(c.h3_allow_hits, h.h3_allow_hits) AS h3_allow_hits) k ON true"
 
 /* For lists: the same columns, no record. */
 #define LIST_COLUMNS                                                                               \
@@ -352,13 +337,13 @@ struct rows_ctx {
     "   WHERE c.owner_agency_id <> $1 OFFSET 0) i ON true"
 
 #define READ_JOINS                                                                                 \
-    " LEFT JOIN agencies a ON a.agency_id = k.owner_agency_id"                                     \
-    " LEFT JOIN LATERAL (SELECT CASE WHEN k.owner_agency_id = $1 THEN 3"                           \
-    "   ELSE ritra_case_level(k.case_id, $1) END AS lvl) l ON true"                                \
-    " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(k.case_id, $1)"                          \
-    "   WHERE k.owner_agency_id <> $1 OFFSET 0) i ON true"                                         \
-    " LEFT JOIN case_records r ON r.case_id = k.case_id AND r.variant = CASE"                      \
-    "   WHEN k.owner_agency_id = $1 THEN 'full' WHEN l.lvl = 3 THEN 'shareable'"                   \
+    " LEFT JOIN agencies a ON a.agency_id = c.owner_agency_id"                                     \
+    " LEFT JOIN LATERAL (SELECT CASE WHEN c.owner_agency_id = $1 THEN 3"                           \
+    "   ELSE ritra_case_level(c.case_id, $1) END AS lvl) l ON true"                                \
+    " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(c.case_id, $1)"                          \
+    "   WHERE c.owner_agency_id <> $1 OFFSET 0) i ON true"                                         \
+    " LEFT JOIN case_records r ON r.case_id = c.case_id AND r.variant = CASE"                      \
+    "   WHEN c.owner_agency_id = $1 THEN 'full' WHEN l.lvl = 3 THEN 'shareable'"                   \
     "   WHEN l.lvl = 2 THEN 'restricted' END"
 
 static int int_at(const PGresult *r, int i, int col)
@@ -453,12 +438,10 @@ void case_store_get(struct db_pool *db, const struct agency *a, const char *case
                     const char *external_ref, case_rows_fn fn, void *arg)
 {
     static const char by_id[] =
-        "SELECT " READ_COLUMNS " FROM (SELECT $2::uuid AS id) q" READ_BASE("q.id") READ_JOINS
-        " WHERE k.case_id IS NOT NULL";
+        "SELECT " READ_COLUMNS " FROM cases c" READ_JOINS " WHERE c.case_id = $2::uuid";
     /* external_ref is the caller's own namespace: only its own cases. */
-    static const char by_ref[] =
-        "SELECT " READ_COLUMNS " FROM (SELECT case_id AS id FROM cases"
-        " WHERE external_ref = $2 AND owner_agency_id = $1) q" READ_BASE("q.id") READ_JOINS;
+    static const char by_ref[] = "SELECT " READ_COLUMNS " FROM cases c" READ_JOINS
+                                 " WHERE c.external_ref = $2 AND c.owner_agency_id = $1";
     struct db_txn *t = agency_txn(a);
     char agency_id[16];
     const char *values[2] = {agency_id, case_id ? case_id : external_ref};
@@ -520,8 +503,9 @@ void case_store_sync(struct db_pool *db, const struct agency *a, const char *xid
      * case itself may be invisible by now (row-level security): that row
      * tells the agency it lost visibility.
      */
-    static const char sql[] = "SELECT " READ_COLUMNS ", f.case_id::text, f.xid::text, f.seq::text"
-                              "  FROM sync_feed f" READ_BASE("f.case_id") READ_JOINS
+    static const char sql[] =
+        "SELECT " READ_COLUMNS ", f.case_id::text, f.xid::text, f.seq::text"
+        "  FROM sync_feed f LEFT JOIN cases c ON c.case_id = f.case_id" READ_JOINS
         " WHERE f.agency_id = $1"
         "   AND (f.xid, f.seq) > ($2::xid8, $3::bigint)"
         "   AND f.xid < pg_snapshot_xmin(pg_current_snapshot())"

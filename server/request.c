@@ -62,6 +62,7 @@ static void request_free(struct request *r)
     conn_request_done(r->conn);
     free(r->item_strings);
     free(r->reply);
+    audit_note_clear(&r->audit);
     if (r->msg != NULL)
         ritra__request__free_unpacked(r->msg, &r->budget.allocator);
     conn_unref(r->conn);

@@ -11,12 +11,12 @@
 #include <string.h>
 
 static const char *const street_words[] = {
-    "street",  "st",   "road",        "rd",  "avenue",   "ave",   "av",      "avenida",
-    "calle",   "cll",  "cl",          "carrera", "cra", "kr",    "cr",      "diagonal",
-    "dg",      "transversal", "tv",   "place", "pl",     "crescent", "cres", "circuit",
-    "cct",     "close", "court",      "ct",  "drive",    "dr",    "lane",    "ln",
-    "way",     "parade", "pde",       "highway", "hwy",  "terrace", "tce",   "boulevard",
-    "blvd",    "no",   "nro",         "numero", "num",   "n",     NULL,
+    "street", "st",          "road",  "rd",      "avenue", "ave",      "av",   "avenida",
+    "calle",  "cll",         "cl",    "carrera", "cra",    "kr",       "cr",   "diagonal",
+    "dg",     "transversal", "tv",    "place",   "pl",     "crescent", "cres", "circuit",
+    "cct",    "close",       "court", "ct",      "drive",  "dr",       "lane", "ln",
+    "way",    "parade",      "pde",   "highway", "hwy",    "terrace",  "tce",  "boulevard",
+    "blvd",   "no",          "nro",   "numero",  "num",    "n",        NULL,
 };
 
 static bool street_word(const char *t)
@@ -72,8 +72,8 @@ static enum addr_street_level street_level(const struct addr_norm *a, const stru
                 if (ub[j] || (pass == 0 && !same))
                     continue;
                 /* house numbers must be exact: 12 and 21 are different doors */
-                if (pass == 1 && (same || is_number(a->street[i]) ||
-                                  !sim_typo(a->street[i], b->street[j])))
+                if (pass == 1 &&
+                    (same || is_number(a->street[i]) || !sim_typo(a->street[i], b->street[j])))
                     continue;
                 ub[j] = true;
                 k++;
@@ -93,8 +93,8 @@ static enum addr_street_level street_level(const struct addr_norm *a, const stru
 static enum addr_place_level place_level(const struct addr_norm *a, const struct addr_norm *b)
 {
     bool pc = a->postcode[0] && strcmp(a->postcode, b->postcode) == 0;
-    bool city = a->city[0] && b->city[0] &&
-                (strcmp(a->city, b->city) == 0 || sim_typo(a->city, b->city));
+    bool city =
+        a->city[0] && b->city[0] && (strcmp(a->city, b->city) == 0 || sim_typo(a->city, b->city));
 
     if (pc && city)
         return ADDR_PLACE_BOTH;

@@ -50,9 +50,14 @@ static int precision(const struct bdate *d)
     return d->day == 0 ? 2 : 3;
 }
 
-static enum bdate_level by_years(int dy)
+/* One digit apart as written (YYYYMM or YYYYMMDD): a slip of the hand. */
+static bool one_digit_apart(const struct bdate *a, const struct bdate *b, bool with_day)
 {
-    return dy >= BDATE_FAR_YEARS ? BDATE_FAR : BDATE_DIFFERENT;
+    char sa[16], sb[16];
+
+    snprintf(sa, sizeof(sa), "%04d%02d%02d", a->year, a->month, with_day ? a->day : 0);
+    snprintf(sb, sizeof(sb), "%04d%02d%02d", b->year, b->month, with_day ? b->day : 0);
+    return sim_edit_distance(sa, sb, 1) <= 1;
 }
 
 enum bdate_level bdate_compare(const struct bdate *a, const struct bdate *b)
@@ -62,15 +67,16 @@ enum bdate_level bdate_compare(const struct bdate *a, const struct bdate *b)
 
     if (p == 0)
         return BDATE_MISSING;
-    if (p == 1) {
-        if (dy == 0)
-            return BDATE_YEAR_ONLY;
-        return dy == 1 ? BDATE_YEAR_ONLY_PM1 : by_years(dy);
-    }
+    /* A generation apart is never forgiven as a typo, however close the
+     * digits: 1975 and 1995 are a parent and a child as often as a slip. */
+    if (dy >= BDATE_FAR_YEARS)
+        return BDATE_FAR;
+    if (p == 1)
+        return dy == 0 ? BDATE_YEAR_ONLY : dy == 1 ? BDATE_YEAR_ONLY_PM1 : BDATE_DIFFERENT;
     if (p == 2) {
-        if (dy == 0)
-            return a->month == b->month ? BDATE_YEAR_MONTH : BDATE_TYPO;
-        return dy == 1 && a->month == b->month ? BDATE_YEAR_PM1 : by_years(dy);
+        if (a->month == b->month && dy <= 1)
+            return dy == 0 ? BDATE_YEAR_MONTH : BDATE_YEAR_PM1;
+        return one_digit_apart(a, b, false) ? BDATE_TYPO : BDATE_DIFFERENT;
     }
     if (dy == 0 && a->month == b->month && a->day == b->day)
         return BDATE_EXACT;
@@ -78,22 +84,14 @@ enum bdate_level bdate_compare(const struct bdate *a, const struct bdate *b)
         return BDATE_SWAPPED;
     if (dy == 1 && a->month == b->month && a->day == b->day)
         return BDATE_YEAR_PM1;
-    {
-        char sa[16], sb[16];
-
-        snprintf(sa, sizeof(sa), "%04d%02d%02d", a->year, a->month, a->day);
-        snprintf(sb, sizeof(sb), "%04d%02d%02d", b->year, b->month, b->day);
-        if (sim_edit_distance(sa, sb, 1) <= 1)
-            return BDATE_TYPO;
-    }
-    if (dy == 0 && (a->month == b->month || a->day == b->day))
+    if (one_digit_apart(a, b, true) || (dy == 0 && (a->month == b->month || a->day == b->day)))
         return BDATE_TYPO;
-    return by_years(dy);
+    return BDATE_DIFFERENT;
 }
 
 static const char *const level_names[] = {
-    "MISSING", "EXACT", "SWAPPED", "YEAR_PM1", "TYPO", "YEAR_MONTH",
-    "YEAR_ONLY", "YEAR_ONLY_PM1", "DIFFERENT", "FAR",
+    "MISSING",    "EXACT",     "SWAPPED",       "YEAR_PM1",  "TYPO",
+    "YEAR_MONTH", "YEAR_ONLY", "YEAR_ONLY_PM1", "DIFFERENT", "FAR",
 };
 
 const char *bdate_level_name(int level)

@@ -18,7 +18,7 @@
 #define MAX_PHONES 4
 #define MAX_CIT    4
 #define MAX_ADDR   4
-#define MAX_STR    64 /* string comparators look at this many bytes */
+#define MAX_JOINED 64 /* bytes of a name list joined without spaces */
 
 struct token {
     char text[NORM_TOKEN_MAX];
@@ -145,19 +145,8 @@ void cmp_record_free(struct cmp_record *r)
     free(r);
 }
 
-int cmp_record_birth_year(const struct cmp_record *r)
-{
-    return r->dob.year;
-}
-
 /* Token agreement, best first. */
-enum tl {
-    TL_EXACT,
-    TL_NICK,
-    TL_PHON,
-    TL_SIMILAR,
-    TL_NONE
-};
+enum tl { TL_EXACT, TL_NICK, TL_PHON, TL_SIMILAR, TL_NONE };
 
 static bool canon_has(const struct token *t, const char *s)
 {
@@ -186,7 +175,10 @@ static enum tl token_level(const struct token *a, const struct token *b, bool gi
     }
     if (a->key[0] && strcmp(a->key, b->key) == 0)
         return TL_PHON;
-    return sim_typo(a->text, b->text) ? TL_SIMILAR : TL_NONE;
+    if (sim_typo(a->text, b->text))
+        return TL_SIMILAR;
+    /* a slip on top of a spelling by ear: Kárdenas / Carenas, Castiyo / Casitillo */
+    return sim_typo(a->key, b->key) && strlen(a->key) >= 5 ? TL_SIMILAR : TL_NONE;
 }
 
 struct align {
@@ -266,11 +258,13 @@ static void join_tokens(const struct name_list *l, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* "mariajose" against "maria jose", "delacruz" against "cruz": the lists
- * joined without spaces, 0 equal, 1 a typo apart, 2 otherwise. */
+/* "mariajose" against "maria jose", "gomezrestrepo" against "gomez
+ * restrepo": the lists joined without spaces, 0 equal, 1 a typo apart, 2
+ * otherwise. Only asked when one side has several tokens: for two single
+ * tokens the token comparison (which knows daniel/daniela) is final. */
 static int joined(const struct name_list *a, const struct name_list *b)
 {
-    char ja[MAX_STR + 1], jb[MAX_STR + 1];
+    char ja[MAX_JOINED + 1], jb[MAX_JOINED + 1];
 
     join_tokens(a, ja, sizeof(ja));
     join_tokens(b, jb, sizeof(jb));
@@ -294,7 +288,7 @@ static void given_level(const struct name_list *a, const struct name_list *b,
     align(a, b, true, &al);
     record_agreed(a, b, &al, r);
     if (al.k == 0) {
-        int j = joined(a, b);
+        int j = a->n + b->n > 2 ? joined(a, b) : 2;
 
         r->level = j == 0 ? CMP_GIVEN_EXACT : j == 1 ? CMP_GIVEN_SIMILAR : CMP_GIVEN_DIFFERENT;
     } else if (al.k == a->n && al.k == b->n) {
@@ -320,15 +314,13 @@ static void surname_level(const struct name_list *a, const struct name_list *b,
     align(a, b, false, &al);
     record_agreed(a, b, &al, r);
     if (al.k == 0) {
-        int j = joined(a, b);
+        int j = a->n + b->n > 2 ? joined(a, b) : 2;
 
-        if (j == 0)
-            r->level = a->n > 1 || b->n > 1 ? CMP_SUR_BOTH_FUZZY : CMP_SUR_ONE_EXACT;
-        else
-            r->level = j == 1 ? CMP_SUR_ONE_FUZZY : CMP_SUR_DIFFERENT;
+        /* "Gomezrestrepo" holds both surnames; a typo in it only one for sure */
+        r->level = j == 0 ? CMP_SUR_BOTH_FUZZY : j == 1 ? CMP_SUR_ONE_FUZZY : CMP_SUR_DIFFERENT;
     } else if (al.k == a->n || al.k == b->n) {
         if (al.k >= 2)
-            r->level = !al.ordered              ? CMP_SUR_SWAPPED
+            r->level = !al.ordered            ? CMP_SUR_SWAPPED
                        : al.worst == TL_EXACT ? CMP_SUR_BOTH_EXACT
                                               : CMP_SUR_BOTH_FUZZY;
         else
@@ -485,7 +477,7 @@ static const char *level_name(const char *const *names, size_t n, int level)
 
 const char *cmp_given_level_name(int level)
 {
-    static const char *const n[] = {"MISSING", "EXACT",   "NICKNAME",   "PHONETIC",
+    static const char *const n[] = {"MISSING", "EXACT",   "NICKNAME", "PHONETIC",
                                     "SIMILAR", "PARTIAL", "CONFLICT", "DIFFERENT"};
     return LEVEL_NAME(n, level);
 }

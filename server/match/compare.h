@@ -82,12 +82,7 @@ enum cmp_surname_level {
 };
 
 /* Sex, citizenship, phones. */
-enum cmp_level {
-    CMP_MISSING,
-    CMP_AGREE,
-    CMP_DISAGREE,
-    CMP_NLEVELS
-};
+enum cmp_level { CMP_MISSING, CMP_AGREE, CMP_DISAGREE, CMP_NLEVELS };
 
 /* Identity documents. */
 enum cmp_doc_level {
@@ -117,15 +112,28 @@ struct cmp_names {
 /* Given names and surnames of a and b, including a given/surname swap. */
 void cmp_names(const struct cmp_record *a, const struct cmp_record *b, struct cmp_names *out);
 
-enum bdate_level cmp_birthdate(const struct cmp_record *a, const struct cmp_record *b);
-enum cmp_level cmp_sex(const struct cmp_record *a, const struct cmp_record *b);
-enum cmp_level cmp_citizenship(const struct cmp_record *a, const struct cmp_record *b);
-enum cmp_level cmp_phones(const struct cmp_record *a, const struct cmp_record *b);
-enum cmp_doc_level cmp_documents(const struct cmp_record *a, const struct cmp_record *b);
-void cmp_addresses(const struct cmp_record *a, const struct cmp_record *b, struct addr_levels *out);
+/* Each comparator below is symmetric and says MISSING when either side
+ * lacks the field. */
 
-/* Birth year of a prepared record, 0 if unknown. */
-int cmp_record_birth_year(const struct cmp_record *r);
+/* Birth dates at the precision both sides know (bdate_compare). */
+enum bdate_level cmp_birthdate(const struct cmp_record *a, const struct cmp_record *b);
+
+/* Sex: Female/F/femenino/mujer, Male/M/masculino/hombre, Intersex; Unknown
+ * or anything else is missing. */
+enum cmp_level cmp_sex(const struct cmp_record *a, const struct cmp_record *b);
+
+/* Citizenships: AGREE on any country in common. */
+enum cmp_level cmp_citizenship(const struct cmp_record *a, const struct cmp_record *b);
+
+/* Phones: AGREE when any two share their last 10 digits. */
+enum cmp_level cmp_phones(const struct cmp_record *a, const struct cmp_record *b);
+
+/* Documents: CONFLICT wins over AGREE (two national ids are not excused by
+ * one shared passport). */
+enum cmp_doc_level cmp_documents(const struct cmp_record *a, const struct cmp_record *b);
+
+/* Best street and place agreement over all pairs of addresses. */
+void cmp_addresses(const struct cmp_record *a, const struct cmp_record *b, struct addr_levels *out);
 
 /* Names of levels for explanations ("EXACT", "SWAPPED"...). */
 const char *cmp_given_level_name(int level);

@@ -13,10 +13,10 @@
 /* Base letters of U+00C0..U+00FF; "" drops the character (× ÷), multi-letter
  * strings are ligatures and thorn. */
 static const char *const latin1[64] = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i",  "i", "i",
-    "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y",  "th", "ss",
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i",  "i", "i",
-    "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y",  "th", "y",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "y",
 };
 
 /* Base letters of U+0100..U+017F (Latin Extended-A), one per code point;
@@ -150,17 +150,34 @@ size_t norm_fold(const char *in, char *out, size_t cap)
     return o;
 }
 
-static const char *const particles[] = {
-    "de",  "del", "la",  "las", "los",  "y",     "e",  "da", "das", "do",
-    "dos", "di",  "du",  "van", "von",  "der",   "den", "vda", "viuda", NULL,
+/* Spanish connectors, found in given names ("María del Carmen", "María de
+ * los Ángeles") and surnames ("de la Cruz", "Ortega y Gasset") alike. */
+static const char *const connectors[] = {
+    "de", "del", "la", "las", "los", "y", "e", "vda", "viuda", NULL,
 };
+
+/* Particles of Portuguese, Italian, Dutch and German surnames; in a given
+ * name "Di" or "Van" may be the name itself. */
+static const char *const foreign[] = {
+    "da", "das", "do", "dos", "di", "du", "van", "von", "der", "den", NULL,
+};
+
+static bool in_list(const char *const *list, const char *folded)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(folded, list[i]) == 0)
+            return true;
+    return false;
+}
 
 bool norm_is_particle(const char *folded)
 {
-    for (size_t i = 0; particles[i]; i++)
-        if (strcmp(folded, particles[i]) == 0)
-            return true;
-    return false;
+    return in_list(connectors, folded) || in_list(foreign, folded);
+}
+
+static bool dropped(const char *folded, enum norm_part part)
+{
+    return in_list(connectors, folded) || (part == NORM_SURNAME && in_list(foreign, folded));
 }
 
 size_t norm_name_tokens(const char *utf8, enum norm_part part, struct norm_tokens *out)
@@ -170,7 +187,6 @@ size_t norm_name_tokens(const char *utf8, enum norm_part part, struct norm_token
     size_t ntmp = 0, kept = 0, start = out->n;
     const char *p;
 
-    (void)part; /* particles behave alike in given names: "María del Carmen" */
     norm_fold(utf8, folded, sizeof(folded));
     p = folded;
     while (*p && ntmp < NORM_MAX_TOKENS) {
@@ -185,11 +201,11 @@ size_t norm_name_tokens(const char *utf8, enum norm_part part, struct norm_token
             p++;
     }
     for (size_t i = 0; i < ntmp; i++)
-        if (!norm_is_particle(tmp[i]))
+        if (!dropped(tmp[i], part))
             kept++;
     for (size_t i = 0; i < ntmp && out->n < NORM_MAX_TOKENS; i++) {
         /* A name made only of particles ("La", "De") is kept as written. */
-        if (kept > 0 && norm_is_particle(tmp[i]))
+        if (kept > 0 && dropped(tmp[i], part))
             continue;
         memcpy(out->tok[out->n], tmp[i], NORM_TOKEN_MAX);
         out->n++;
@@ -208,7 +224,6 @@ static const struct {
     {"pepito", "jose"},
     {"chepe", "jose"},
     {"cheo", "jose"},
-    {"jose", "jose"},
     {"chema", "jose maria"},
     {"josema", "jose maria"},
     {"pacho", "francisco"},

@@ -11,11 +11,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define NORM_MAX_TOKENS 8 /* tokens kept per name part; the rest are ignored */
+#define NORM_MAX_TOKENS 8  /* tokens kept per name part; the rest are ignored */
 #define NORM_TOKEN_MAX  32 /* bytes per token including the NUL; longer ones are cut */
 
-/* Which part of a name a text belongs to (particles are handled alike, but
- * the caller's intent is recorded for the day they must differ). */
+/* Which part of a name a text belongs to: Spanish connectors (de, del, la,
+ * y...) are dropped from both, foreign surname particles (da, van, von...)
+ * only from surnames. */
 enum norm_part {
     NORM_GIVEN,
     NORM_SURNAME,
@@ -37,8 +38,8 @@ size_t norm_fold(const char *in, char *out, size_t cap);
  * los, las, y, e, da, do, dos, van, von...). */
 bool norm_is_particle(const char *folded);
 
-/* Tokens of a name: folded, particles removed (unless the name is nothing
- * but particles, then they are kept). Appends to out (which the caller
+/* Tokens of a name: folded, particles removed as part says (unless the name
+ * is nothing but particles, then they are kept). Appends to out (which the caller
  * zeroes first); returns the number of tokens appended. */
 size_t norm_name_tokens(const char *utf8, enum norm_part part, struct norm_tokens *out);
 

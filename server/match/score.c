@@ -1,11 +1,9 @@
 /*
- * Fellegi–Sunter weights, name frequencies, the decision and blocking keys.
- * The default m/u values and thresholds are explained in docs/matching.md,
- * with the evaluation (tools/eval) that chose them.
+ * Fellegi–Sunter weights, name frequencies and the decision (blocking keys
+ * are in score_block.c). The default m/u values and thresholds are explained
+ * in docs/matching.md, with the evaluation (tools/eval) that chose them.
  */
 #include "score.h"
-
-#include "phonetic.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -22,39 +20,39 @@ static void set(struct score_mu *mu, double m, double u)
 void score_config_default(struct score_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    set(&cfg->given[CMP_GIVEN_EXACT], 0.80, 0.02);
-    set(&cfg->given[CMP_GIVEN_NICKNAME], 0.04, 0.002);
+    set(&cfg->given[CMP_GIVEN_EXACT], 0.70, 0.02);
+    set(&cfg->given[CMP_GIVEN_NICKNAME], 0.03, 0.0015);
     set(&cfg->given[CMP_GIVEN_PHONETIC], 0.04, 0.002);
-    set(&cfg->given[CMP_GIVEN_SIMILAR], 0.06, 0.004);
-    set(&cfg->given[CMP_GIVEN_PARTIAL], 0.05, 0.02);
-    set(&cfg->given[CMP_GIVEN_CONFLICT], 0.005, 0.01);
-    set(&cfg->given[CMP_GIVEN_DIFFERENT], 0.04, 0.95);
+    set(&cfg->given[CMP_GIVEN_SIMILAR], 0.12, 0.008);
+    set(&cfg->given[CMP_GIVEN_PARTIAL], 0.08, 0.04);
+    set(&cfg->given[CMP_GIVEN_CONFLICT], 0.01, 0.10);
+    set(&cfg->given[CMP_GIVEN_DIFFERENT], 0.05, 0.90);
 
-    set(&cfg->surname[CMP_SUR_BOTH_EXACT], 0.75, 1e-4);
-    set(&cfg->surname[CMP_SUR_BOTH_FUZZY], 0.08, 2e-4);
-    set(&cfg->surname[CMP_SUR_SWAPPED], 0.03, 1e-4);
-    set(&cfg->surname[CMP_SUR_ONE_EXACT], 0.50, 0.01);
-    set(&cfg->surname[CMP_SUR_ONE_FUZZY], 0.05, 0.001);
-    set(&cfg->surname[CMP_SUR_CONFLICT], 0.01, 0.02);
-    set(&cfg->surname[CMP_SUR_DIFFERENT], 0.04, 0.97);
+    set(&cfg->surname[CMP_SUR_BOTH_EXACT], 0.60, 1e-4);
+    set(&cfg->surname[CMP_SUR_BOTH_FUZZY], 0.20, 5e-4);
+    set(&cfg->surname[CMP_SUR_SWAPPED], 0.10, 2e-4);
+    set(&cfg->surname[CMP_SUR_ONE_EXACT], 0.30, 0.01);
+    set(&cfg->surname[CMP_SUR_ONE_FUZZY], 0.10, 0.002);
+    set(&cfg->surname[CMP_SUR_CONFLICT], 0.015, 0.05);
+    set(&cfg->surname[CMP_SUR_DIFFERENT], 0.03, 0.97);
 
     set(&cfg->birthdate[BDATE_EXACT], 0.85, 4e-5);
-    set(&cfg->birthdate[BDATE_SWAPPED], 0.02, 4e-5);
-    set(&cfg->birthdate[BDATE_YEAR_PM1], 0.02, 8e-5);
-    set(&cfg->birthdate[BDATE_TYPO], 0.05, 2e-3);
-    set(&cfg->birthdate[BDATE_YEAR_MONTH], 0.02, 1.7e-3);
-    set(&cfg->birthdate[BDATE_YEAR_ONLY], 0.05, 0.02);
-    set(&cfg->birthdate[BDATE_YEAR_ONLY_PM1], 0.02, 0.04);
-    set(&cfg->birthdate[BDATE_DIFFERENT], 0.03, 0.90);
-    set(&cfg->birthdate[BDATE_FAR], 0.005, 0.60);
+    set(&cfg->birthdate[BDATE_SWAPPED], 0.05, 4e-5);
+    set(&cfg->birthdate[BDATE_YEAR_PM1], 0.05, 8e-5);
+    set(&cfg->birthdate[BDATE_TYPO], 0.08, 6e-4);
+    set(&cfg->birthdate[BDATE_YEAR_MONTH], 0.05, 1e-3);
+    set(&cfg->birthdate[BDATE_YEAR_ONLY], 0.15, 0.02);
+    set(&cfg->birthdate[BDATE_YEAR_ONLY_PM1], 0.04, 0.04);
+    set(&cfg->birthdate[BDATE_DIFFERENT], 0.02, 0.90);
+    set(&cfg->birthdate[BDATE_FAR], 0.01, 0.60);
 
     set(&cfg->sex[CMP_AGREE], 0.98, 0.5);
-    set(&cfg->sex[CMP_DISAGREE], 0.01, 0.5);
-    set(&cfg->citizenship[CMP_AGREE], 0.95, 0.7);
-    set(&cfg->citizenship[CMP_DISAGREE], 0.05, 0.3);
+    set(&cfg->sex[CMP_DISAGREE], 0.005, 0.45);
+    set(&cfg->citizenship[CMP_AGREE], 0.95, 0.6);
+    set(&cfg->citizenship[CMP_DISAGREE], 0.02, 0.3);
 
     set(&cfg->document[CMP_DOC_AGREE], 0.90, 1e-6);
-    set(&cfg->document[CMP_DOC_NEAR], 0.03, 5e-4);
+    set(&cfg->document[CMP_DOC_NEAR], 0.05, 5e-4);
     set(&cfg->document[CMP_DOC_OTHER_TYPE], 0.01, 1e-5);
     set(&cfg->document[CMP_DOC_CONFLICT], 0.05, 0.95);
 
@@ -62,20 +60,20 @@ void score_config_default(struct score_config *cfg)
     set(&cfg->phone[CMP_DISAGREE], 0.70, 0.998);
 
     set(&cfg->street[ADDR_STREET_EXACT], 0.60, 1e-4);
-    set(&cfg->street[ADDR_STREET_SIMILAR], 0.15, 5e-4);
-    set(&cfg->street[ADDR_STREET_PARTIAL], 0.05, 0.01);
-    set(&cfg->street[ADDR_STREET_DIFFERENT], 0.10, 0.99);
+    set(&cfg->street[ADDR_STREET_SIMILAR], 0.30, 5e-4);
+    set(&cfg->street[ADDR_STREET_PARTIAL], 0.30, 0.02);
+    set(&cfg->street[ADDR_STREET_DIFFERENT], 0.05, 0.98);
     set(&cfg->place[ADDR_PLACE_BOTH], 0.60, 5e-4);
-    set(&cfg->place[ADDR_PLACE_POSTCODE], 0.10, 1e-3);
-    set(&cfg->place[ADDR_PLACE_CITY], 0.10, 2e-3);
-    set(&cfg->place[ADDR_PLACE_DIFFERENT], 0.10, 0.99);
+    set(&cfg->place[ADDR_PLACE_POSTCODE], 0.08, 0.01);
+    set(&cfg->place[ADDR_PLACE_CITY], 0.20, 0.002);
+    set(&cfg->place[ADDR_PLACE_DIFFERENT], 0.03, 0.97);
 
     cfg->given_token_u = 0.02;
     cfg->surname_token_u = 0.01;
     cfg->freq_floor = 1e-5;
     cfg->freq_prior = 20;
     cfg->swap_penalty = 2.0;
-    cfg->match_threshold = 20.0;
+    cfg->match_threshold = 18.0;
     cfg->possible_threshold = 10.0;
 }
 
@@ -241,24 +239,39 @@ static double bits(const struct score_mu *mu)
     return log2(mu->m / mu->u);
 }
 
+static double share(const struct score_config *cfg, const struct score_freq *freq,
+                    enum score_name_kind kind, const char *token)
+{
+    double typical = kind == SCORE_KIND_GIVEN ? cfg->given_token_u : cfg->surname_token_u;
+
+    return score_freq_share(freq, kind, token, typical, cfg->freq_prior, cfg->freq_floor);
+}
+
 /* Rarity of the agreeing names relative to a typical one, in bits: positive
  * for rare names, negative for García. The more common of the two spellings
- * counts, so that a typo does not make a name look rare. */
+ * counts, so that a typo does not make a name look rare; names read
+ * crosswise (swapped) count as the commoner of given name and surname. */
 static double rarity(const struct score_config *cfg, const struct score_freq *freq,
-                     enum score_name_kind kind, const struct cmp_name_result *r)
+                     enum score_name_kind kind, bool swapped, const struct cmp_name_result *r)
 {
+    enum score_name_kind other = kind == SCORE_KIND_GIVEN ? SCORE_KIND_SURNAME : SCORE_KIND_GIVEN;
     double typical = kind == SCORE_KIND_GIVEN ? cfg->given_token_u : cfg->surname_token_u;
     double sum = 0.0;
 
     if (freq == NULL)
         return 0.0;
     for (size_t i = 0; i < r->n_agreed; i++) {
-        double fa = score_freq_share(freq, kind, r->agreed_a[i], typical, cfg->freq_prior,
-                                     cfg->freq_floor);
-        double fb = score_freq_share(freq, kind, r->agreed_b[i], typical, cfg->freq_prior,
-                                     cfg->freq_floor);
+        double f = share(cfg, freq, kind, r->agreed_a[i]);
+        double g = share(cfg, freq, kind, r->agreed_b[i]);
 
-        sum += log2(typical / (fa > fb ? fa : fb));
+        f = f > g ? f : g;
+        if (swapped) {
+            g = share(cfg, freq, other, r->agreed_a[i]);
+            f = f > g ? f : g;
+            g = share(cfg, freq, other, r->agreed_b[i]);
+            f = f > g ? f : g;
+        }
+        sum += log2(typical / f);
     }
     return sum;
 }
@@ -281,6 +294,16 @@ static void item(struct score_result *out, enum score_field f, int level, double
     out->total += w;
 }
 
+/* Something beyond names ties the two records to one person: a birth date
+ * that agrees at some precision, or a document. */
+static bool corroborated(const struct score_result *r)
+{
+    int d = r->item[SCORE_BIRTHDATE].level, doc = r->item[SCORE_DOCUMENT].level;
+
+    return doc == CMP_DOC_AGREE || doc == CMP_DOC_NEAR || doc == CMP_DOC_OTHER_TYPE ||
+           (d >= BDATE_EXACT && d <= BDATE_YEAR_ONLY_PM1);
+}
+
 void score_pair(const struct score_config *cfg, const struct score_freq *freq,
                 const struct cmp_record *a, const struct cmp_record *b, struct score_result *out)
 {
@@ -296,7 +319,7 @@ void score_pair(const struct score_config *cfg, const struct score_freq *freq,
     lv = nm.given.level;
     w = bits(&cfg->given[lv]);
     if (given_frequency_level(lv))
-        w += rarity(cfg, freq, SCORE_KIND_GIVEN, &nm.given);
+        w += rarity(cfg, freq, SCORE_KIND_GIVEN, nm.swapped, &nm.given);
     if (nm.swapped)
         w -= cfg->swap_penalty;
     item(out, SCORE_GIVEN, lv, w);
@@ -304,7 +327,7 @@ void score_pair(const struct score_config *cfg, const struct score_freq *freq,
     lv = nm.surname.level;
     w = bits(&cfg->surname[lv]);
     if (surname_frequency_level(lv))
-        w += rarity(cfg, freq, SCORE_KIND_SURNAME, &nm.surname);
+        w += rarity(cfg, freq, SCORE_KIND_SURNAME, nm.swapped, &nm.surname);
     item(out, SCORE_SURNAME, lv, w);
 
     lv = cmp_birthdate(a, b);
@@ -321,22 +344,29 @@ void score_pair(const struct score_config *cfg, const struct score_freq *freq,
     item(out, SCORE_STREET, (int)al.street, bits(&cfg->street[al.street]));
     item(out, SCORE_PLACE, (int)al.place, bits(&cfg->place[al.place]));
 
-    /* Conflicting evidence. Two documents of one type and country with
+    /* Conflicting or missing evidence. Two documents of one type and country with
      * different numbers: only a person can tell a typo from another person.
      * Same parents and another first name: a sibling or a twin is likelier
      * than an error. A generation apart: parent and child share names. The
-     * last two yield to an agreeing document. */
+     * last two yield to an agreeing document. Names with nothing but a phone
+     * or an address (which families share) are not enough either. */
     if (out->item[SCORE_DOCUMENT].level == CMP_DOC_CONFLICT)
         out->caps |= SCORE_CAP_DOCUMENT;
     if (out->item[SCORE_DOCUMENT].level != CMP_DOC_AGREE) {
         int s = nm.surname.level, g = nm.given.level;
 
-        if ((s == CMP_SUR_BOTH_EXACT || s == CMP_SUR_BOTH_FUZZY || s == CMP_SUR_SWAPPED) &&
-            (g == CMP_GIVEN_CONFLICT || g == CMP_GIVEN_DIFFERENT))
+        bool both = s == CMP_SUR_BOTH_EXACT || s == CMP_SUR_BOTH_FUZZY || s == CMP_SUR_SWAPPED;
+        bool one = s == CMP_SUR_ONE_EXACT || s == CMP_SUR_ONE_FUZZY;
+
+        /* "María Ana" and "María Milena" Serna: sisters whatever else agrees */
+        if ((both && (g == CMP_GIVEN_CONFLICT || g == CMP_GIVEN_DIFFERENT)) ||
+            (one && g == CMP_GIVEN_CONFLICT))
             out->caps |= SCORE_CAP_SIBLING;
         if (out->item[SCORE_BIRTHDATE].level == BDATE_FAR)
             out->caps |= SCORE_CAP_GENERATION;
     }
+    if (!corroborated(out))
+        out->caps |= SCORE_CAP_NAMES_ONLY;
 
     if (out->total >= cfg->match_threshold)
         out->cls = out->caps ? SCORE_POSSIBLE_MATCH : SCORE_MATCH;
@@ -387,9 +417,9 @@ const char *score_class_name(enum score_class cls)
     case SCORE_POSSIBLE_MATCH:
         return "POSSIBLE_MATCH";
     case SCORE_NO_MATCH:
-        break;
+        return "NO_MATCH";
     }
-    return "NO_MATCH";
+    return "?";
 }
 
 size_t score_explain(const struct score_result *r, char *buf, size_t cap)
@@ -417,6 +447,8 @@ size_t score_explain(const struct score_result *r, char *buf, size_t cap)
         PUT(" cap=sibling");
     if (r->caps & SCORE_CAP_GENERATION)
         PUT(" cap=generation");
+    if (r->caps & SCORE_CAP_NAMES_ONLY)
+        PUT(" cap=names-only");
     PUT(" total=%+.1f %s", r->total, score_class_name(r->cls));
 #undef PUT
     return o;

@@ -29,11 +29,7 @@ enum score_field {
     SCORE_NFIELDS
 };
 
-enum score_class {
-    SCORE_NO_MATCH,
-    SCORE_POSSIBLE_MATCH,
-    SCORE_MATCH
-};
+enum score_class { SCORE_NO_MATCH, SCORE_POSSIBLE_MATCH, SCORE_MATCH };
 
 /* Evidence that forbids an automatic link whatever the weight; the pair goes
  * to the review queue instead (if it reaches the lower threshold). */
@@ -41,6 +37,7 @@ enum score_cap {
     SCORE_CAP_DOCUMENT = 1,   /* same document type and country, different numbers */
     SCORE_CAP_SIBLING = 2,    /* both surnames agree, the given names do not */
     SCORE_CAP_GENERATION = 4, /* birth dates a generation apart */
+    SCORE_CAP_NAMES_ONLY = 8, /* no birth date or document agrees: names are shared */
 };
 
 struct score_mu {
@@ -73,10 +70,7 @@ void score_config_default(struct score_config *cfg);
 /* Name frequencies: how many persons carry each folded name token. */
 struct score_freq;
 
-enum score_name_kind {
-    SCORE_KIND_GIVEN,
-    SCORE_KIND_SURNAME
-};
+enum score_name_kind { SCORE_KIND_GIVEN, SCORE_KIND_SURNAME };
 
 /* An empty table; NULL when out of memory. */
 struct score_freq *score_freq_new(void);
@@ -119,6 +113,8 @@ struct score_result {
 void score_pair(const struct score_config *cfg, const struct score_freq *freq,
                 const struct cmp_record *a, const struct cmp_record *b, struct score_result *out);
 
+/* Names for explanations and logs ("given", "SWAPPED", "MATCH"); "?" for a
+ * value out of range. Static strings. */
 const char *score_field_name(enum score_field field);
 const char *score_level_name(enum score_field field, int level);
 const char *score_class_name(enum score_class cls);
@@ -128,13 +124,13 @@ const char *score_class_name(enum score_class cls);
 size_t score_explain(const struct score_result *r, char *buf, size_t cap);
 
 #define SCORE_KEY_MAX  80
-#define SCORE_MAX_KEYS 24
+#define SCORE_MAX_KEYS 32
 
-/* Blocking keys of a person: records sharing a key are compared. Keys are
- * "doc:<type>:<country>:<number>", "ph:<surname key>:<birth year>",
- * "ph2:<key>:<key>" (first given name and a surname, sorted), "fs:<first
- * three letters of the first surname>:<birth year>" and "dob:<year>:<day and
- * month sorted>". Writes up to max distinct keys; returns how many. */
+/* Blocking keys of a person: only records sharing a key are scored. Keys
+ * look like "doc:nationalid:co:1020304050", "ph:MUNOS:1994",
+ * "ph2:MARIA:MUNOS", "dob:1994:0307"; score_block.c lists every family and
+ * the corruption it survives. Writes up to max distinct keys; returns how
+ * many. */
 size_t score_blocking_keys(const struct match_person *p, char keys[][SCORE_KEY_MAX], size_t max);
 
 #endif

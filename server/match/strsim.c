@@ -8,7 +8,8 @@
 
 double sim_jaro_winkler(const char *a, const char *b)
 {
-    size_t la = strnlen(a, SIM_MAX_LEN), lb = strnlen(b, SIM_MAX_LEN), range, m = 0, t = 0, k = 0, l;
+    size_t la = strnlen(a, SIM_MAX_LEN), lb = strnlen(b, SIM_MAX_LEN), range, m = 0, t = 0, k = 0,
+           l;
     bool ma[SIM_MAX_LEN] = {false}, mb[SIM_MAX_LEN] = {false};
     double jaro;
 
@@ -69,8 +70,7 @@ int sim_edit_distance(const char *a, const char *b, int limit)
                 v = c[j - 1] + 1;
             if (p[j - 1] + cost < v)
                 v = p[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                pp[j - 2] + 1 < v)
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
                 v = pp[j - 2] + 1;
             c[j] = v;
             if (v < best)
@@ -98,4 +98,3 @@ bool sim_typo(const char *a, const char *b)
         return true;
     return d == 2 && mn >= 7 && sim_jaro_winkler(a, b) >= 0.92;
 }
-

@@ -25,14 +25,13 @@ static const char pull_sql[] =
 /* Checkpoints at or after the first requested position (the ones a
  * verifier needs for these entries), plus the latest. */
 static const char checkpoints_sql[] =
-    "(SELECT seq::text, encode(hash, 'hex'), to_char(signed_at AT TIME ZONE 'UTC',"
+    "SELECT s::text, encode(hash, 'hex'), to_char(signed_at AT TIME ZONE 'UTC',"
     "  'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), encode(signature, 'hex'), key_id"
-    "  FROM audit_checkpoints WHERE seq >= $1::bigint ORDER BY seq LIMIT 200)"
-    " UNION"
-    " (SELECT seq::text, encode(hash, 'hex'), to_char(signed_at AT TIME ZONE 'UTC',"
-    "  'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), encode(signature, 'hex'), key_id"
-    "  FROM audit_checkpoints ORDER BY seq DESC LIMIT 1)"
-    " ORDER BY 1";
+    " FROM ((SELECT seq AS s, * FROM audit_checkpoints WHERE seq >= $1::bigint"
+    "        ORDER BY seq LIMIT 1000)"
+    "       UNION"
+    "       (SELECT seq AS s, * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1)) x"
+    " ORDER BY s";
 
 struct pull_ctx {
     struct request *r;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../audit.h"
 #include "../case_store.h"
 #include "../grant_store.h"
 #include "../log.h"
@@ -266,6 +267,9 @@ static void listed(const char *outcome, Ritra__Grant *const *grants, int n, enum
     }
     if (*next)
         snprintf(token, sizeof(token), SHARES_TOKEN "%s", next);
+    for (int i = 0; i < n; i++)
+        audit_note_case(request_audit(r), grants[i]->case_id);
+    request_audit(r)->records = n;
     res.n_grants = (size_t)n;
     res.grants = (Ritra__Grant **)grants;
     res.next_page_token = token;

@@ -21,7 +21,7 @@
  *       CASE_ID EXTERNAL_REF VERSION STATUS HANDLING UPDATED_AT PERSONS
  *       VISIBILITY
  *   With --json, one CaseSummary object per line, no header. When more
- *   pages remain and --all is not given, stderr gets (quoted for the shell)
+ *   pages remain and --all is not given, stderr receives (quoted for the shell)
  *       ritra: more cases: --page-token 'TOKEN'
  *
  * case close --id UUID --status Closed|ClosedReferred|Withdrawn

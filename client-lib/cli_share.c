@@ -28,7 +28,7 @@
  * share list (--given | --received) [--state S]... [--case UUID]
  *            [--page-size N] [--page-token T] [--all]
  *   A header line (not with --json), then the grants. When more pages
- *   remain and --all is not given, stderr gets (quoted for the shell)
+ *   remain and --all is not given, stderr receives (quoted for the shell)
  *       ritra: more grants: --page-token 'TOKEN'
  */
 #include <stdint.h>

@@ -92,4 +92,19 @@ const char *cli_clean(char *buf, size_t size, const char *s);
  * releases it. Returns CLI_EXIT_OK, or CLI_EXIT_INTERNAL if stdout fails. */
 int cli_print_json(struct json_object *obj, int pretty);
 
+/* Durable local files (cli_file.c), for the commands that resume. */
+/* Prints "ritra: WHAT PATH: strerror(errno)"; returns CLI_EXIT_INTERNAL. */
+int cli_file_error(const char *what, const char *path);
+/* Writes all len bytes (retrying short writes and EINTR). 0 or -1. */
+int cli_file_write_all(int fd, const char *buf, size_t len);
+/* fsync; pipes and terminals count as synced. 0 or -1. */
+int cli_file_sync_fd(int fd);
+/* Makes a new or renamed directory entry of path durable. 0 or -1. */
+int cli_file_sync_dir_of(const char *path);
+/* Takes an exclusive lock on STATE.lock (who names the command in the
+ * "busy" message). Returns a CLI exit code; *fd stays open while held. */
+int cli_file_lock(const char *state, const char *who, int *fd);
+/* Replaces path with content atomically and durably. A CLI exit code. */
+int cli_file_replace(const char *path, const char *content);
+
 #endif

@@ -86,52 +86,7 @@ enum {
     F_PUBKEY,
 };
 
-static int local_error(const char *what, const char *path)
-{
-    fprintf(stderr, "ritra: %s %s: %s\n", what, path, strerror(errno));
-    return CLI_EXIT_INTERNAL;
-}
-
 /* ---- durable files (the rules of cli_sync.c) ---- */
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* fsync, except that pipes and terminals have nothing to sync. */
-static int sync_fd(int fd)
-{
-    return fsync(fd) == 0 || errno == EINVAL || errno == EROFS ? 0 : -1;
-}
-
-static int sync_dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir =
-        slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
-    int fd, rc = -1;
-
-    if (dir == NULL)
-        return -1;
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        rc = sync_fd(fd);
-        close(fd);
-    }
-    free(dir);
-    return rc;
-}
 
 /* A file that grows by whole lines. */
 struct outfile {
@@ -150,7 +105,7 @@ static int trim_partial_line(struct outfile *o)
     off_t pos, keep = 0;
 
     if (fstat(o->fd, &st) < 0)
-        return local_error("cannot stat", o->path);
+        return cli_file_error("cannot stat", o->path);
     o->size = S_ISREG(st.st_mode) ? st.st_size : 0;
     if (!S_ISREG(st.st_mode) || st.st_size == 0)
         return CLI_EXIT_OK;
@@ -160,7 +115,7 @@ static int trim_partial_line(struct outfile *o)
 
         pos -= (off_t)n;
         if (pread(o->fd, buf, n, pos) != (ssize_t)n)
-            return local_error("cannot read", o->path);
+            return cli_file_error("cannot read", o->path);
         if (pos + (off_t)n == st.st_size && buf[n - 1] == '\n')
             return CLI_EXIT_OK;
         while (i > 0 && buf[i - 1] != '\n')
@@ -169,7 +124,7 @@ static int trim_partial_line(struct outfile *o)
             keep = pos + (off_t)i;
     }
     if (ftruncate(o->fd, keep) < 0 || fsync(o->fd) < 0)
-        return local_error("cannot truncate", o->path);
+        return cli_file_error("cannot truncate", o->path);
     fprintf(stderr,
             "ritra: %s: removed an incomplete last line (%lld bytes) left by an "
             "interrupted pull\n",
@@ -207,11 +162,11 @@ static int outfile_append(struct outfile *o, const char *buf, size_t len)
 {
     const char *name = o->path ? o->path : "standard output";
 
-    if (len > 0 && (write_all(o->fd, buf, len) < 0 || sync_fd(o->fd) < 0))
-        return local_error("cannot write", name);
+    if (len > 0 && (cli_file_write_all(o->fd, buf, len) < 0 || cli_file_sync_fd(o->fd) < 0))
+        return cli_file_error("cannot write", name);
     if (o->created) {
-        if (sync_dir_of(o->path) < 0)
-            return local_error("cannot sync the directory of", o->path);
+        if (cli_file_sync_dir_of(o->path) < 0)
+            return cli_file_error("cannot sync the directory of", o->path);
         o->created = 0;
     }
     o->size += (off_t)len;
@@ -483,26 +438,6 @@ static int write_checkpoints(struct pull *p, const Ritra__AuditPullResult *res)
     return rc;
 }
 
-static int lock_state(const char *state, int *fd)
-{
-    size_t len = strlen(state) + sizeof(".lock");
-    char *path = malloc(len);
-    int rc = CLI_EXIT_OK;
-
-    if (path == NULL)
-        return CLI_EXIT_INTERNAL;
-    snprintf(path, len, "%s.lock", state);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (*fd < 0)
-        rc = cli_input_error("cannot open %s: %s", path, strerror(errno));
-    else if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
-        rc = cli_input_error("%s: %s", path,
-                             errno == EWOULDBLOCK ? "another ritra audit pull is using this state"
-                                                  : strerror(errno));
-    free(path);
-    return rc;
-}
-
 /* The state file: the next seq to pull, one decimal line. Absent: keep *seq. */
 static int read_state(const char *state, int64_t *seq)
 {
@@ -532,41 +467,10 @@ static int read_state(const char *state, int64_t *seq)
 /* Replaces the state file atomically and durably. */
 static int save_state(const char *state, int64_t seq)
 {
-    size_t len = strlen(state) + sizeof(".XXXXXX");
-    char *tmp = malloc(len), line[32];
-    int fd = -1, rc = CLI_EXIT_INTERNAL, n = snprintf(line, sizeof(line), "%" PRId64 "\n", seq);
+    char line[32];
 
-    if (tmp == NULL)
-        return CLI_EXIT_INTERNAL;
-    snprintf(tmp, len, "%s.XXXXXX", state);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = local_error("cannot create", tmp);
-        goto done;
-    }
-    if (write_all(fd, line, (size_t)n) < 0 || fsync(fd) < 0) {
-        rc = local_error("cannot write", tmp);
-        goto done;
-    }
-    n = close(fd);
-    fd = -1;
-    if (n < 0) {
-        rc = local_error("cannot write", tmp);
-        goto done;
-    }
-    if (rename(tmp, state) < 0) {
-        rc = local_error("cannot rename over", state);
-        goto done;
-    }
-    free(tmp);
-    return sync_dir_of(state) < 0 ? local_error("cannot sync the directory of", state)
-                                  : CLI_EXIT_OK;
-done:
-    if (fd >= 0)
-        close(fd);
-    (void)unlink(tmp);
-    free(tmp);
-    return rc;
+    snprintf(line, sizeof(line), "%" PRId64 "\n", seq);
+    return cli_file_replace(state, line);
 }
 
 /* Whether the pull takes the whole trail from its start on. */
@@ -693,7 +597,7 @@ static int audit_pull(struct cli *g, int argc, char **argv)
     if (p.have_cps && (p.cps.path[0] == '\0' || strcmp(p.cps.path, "-") == 0))
         return cli_usage_error("--checkpoints wants a file name");
     if (p.state != NULL) {
-        rc = lock_state(p.state, &lock_fd);
+        rc = cli_file_lock(p.state, "ritra audit pull", &lock_fd);
         if (rc == CLI_EXIT_OK)
             rc = read_state(p.state, &p.q.from_seq);
     }

@@ -50,78 +50,9 @@ struct sync {
     char *cursor; /* "" for the beginning */
 };
 
-static int local_error(const char *what, const char *path)
-{
-    fprintf(stderr, "ritra: %s %s: %s\n", what, path, strerror(errno));
-    return CLI_EXIT_INTERNAL;
-}
-
 /* ---- durable writes ---- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* fsync, except that pipes and terminals have nothing to sync. */
-static int sync_fd(int fd)
-{
-    if (fsync(fd) == 0 || errno == EINVAL || errno == EROFS)
-        return 0;
-    return -1;
-}
-
-/* A new or renamed directory entry is durable only once the directory is. */
-static int sync_dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir =
-        slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
-    int fd, rc = -1;
-
-    if (dir == NULL)
-        return -1;
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        rc = sync_fd(fd);
-        close(fd);
-    }
-    free(dir);
-    return rc;
-}
-
 /* ---- the state file ---- */
-
-static int lock_state(const char *state, int *fd)
-{
-    size_t len = strlen(state) + sizeof(".lock");
-    char *path = malloc(len);
-    int rc = CLI_EXIT_OK;
-
-    if (path == NULL)
-        return CLI_EXIT_INTERNAL;
-    snprintf(path, len, "%s.lock", state);
-    /* Locked, not just present: a crashed sync leaves no stale lock. */
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (*fd < 0)
-        rc = cli_input_error("cannot open %s: %s", path, strerror(errno));
-    else if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
-        rc = cli_input_error("%s: %s", path,
-                             errno == EWOULDBLOCK ? "another ritra sync is using this state"
-                                                  : strerror(errno));
-    free(path);
-    return rc;
-}
 
 static int valid_cursor(const char *c)
 {
@@ -172,44 +103,15 @@ static int read_cursor(const char *state, char **cursor)
 /* Replaces the state file atomically and durably (see the top). */
 static int save_cursor(const char *state, const char *cursor)
 {
-    size_t len = strlen(state) + sizeof(".XXXXXX");
-    char *tmp = malloc(len);
-    int fd = -1, rc = CLI_EXIT_INTERNAL;
+    size_t len = strlen(cursor) + 2;
+    char *line = malloc(len);
+    int rc;
 
-    if (tmp == NULL)
+    if (line == NULL)
         return CLI_EXIT_INTERNAL;
-    snprintf(tmp, len, "%s.XXXXXX", state);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = local_error("cannot create", tmp);
-        goto done;
-    }
-    if (write_all(fd, cursor, strlen(cursor)) < 0 || write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-        rc = local_error("cannot write", tmp);
-        goto done;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        rc = local_error("cannot write", tmp);
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, state) < 0) {
-        rc = local_error("cannot rename over", state);
-        goto done;
-    }
-    if (sync_dir_of(state) < 0) {
-        rc = local_error("cannot sync the directory of", state);
-        free(tmp);
-        return rc; /* renamed already: nothing to clean up */
-    }
-    rc = CLI_EXIT_OK;
-done:
-    if (fd >= 0)
-        close(fd);
-    if (rc != CLI_EXIT_OK)
-        (void)unlink(tmp);
-    free(tmp);
+    snprintf(line, len, "%s\n", cursor);
+    rc = cli_file_replace(state, line);
+    free(line);
     return rc;
 }
 
@@ -224,7 +126,7 @@ static int trim_partial_line(int fd, const char *path)
     off_t pos, keep = 0;
 
     if (fstat(fd, &st) < 0)
-        return local_error("cannot stat", path);
+        return cli_file_error("cannot stat", path);
     if (!S_ISREG(st.st_mode) || st.st_size == 0)
         return CLI_EXIT_OK;
     for (pos = st.st_size; pos > 0 && keep == 0;) {
@@ -233,7 +135,7 @@ static int trim_partial_line(int fd, const char *path)
 
         pos -= (off_t)n;
         if (pread(fd, buf, n, pos) != (ssize_t)n)
-            return local_error("cannot read", path);
+            return cli_file_error("cannot read", path);
         if (pos + (off_t)n == st.st_size && buf[n - 1] == '\n')
             return CLI_EXIT_OK;
         while (i > 0 && buf[i - 1] != '\n')
@@ -242,7 +144,7 @@ static int trim_partial_line(int fd, const char *path)
             keep = pos + (off_t)i;
     }
     if (ftruncate(fd, keep) < 0 || fsync(fd) < 0)
-        return local_error("cannot truncate", path);
+        return cli_file_error("cannot truncate", path);
     fprintf(stderr,
             "ritra: %s: removed an incomplete last line (%lld bytes) left by an "
             "interrupted sync\n",
@@ -306,11 +208,11 @@ static int write_changes(struct sync *s, const Ritra__SyncPullResult *res)
     }
     /* One write per pull: an interrupted run leaves at most one partial line. */
     if (rc == CLI_EXIT_OK && len > 0 &&
-        (write_all(s->out_fd, buf, len) < 0 || sync_fd(s->out_fd) < 0))
-        rc = local_error("cannot write", name);
+        (cli_file_write_all(s->out_fd, buf, len) < 0 || cli_file_sync_fd(s->out_fd) < 0))
+        rc = cli_file_error("cannot write", name);
     if (rc == CLI_EXIT_OK && s->out_created) {
-        if (sync_dir_of(s->out_path) < 0)
-            rc = local_error("cannot sync the directory of", s->out_path);
+        if (cli_file_sync_dir_of(s->out_path) < 0)
+            rc = cli_file_error("cannot sync the directory of", s->out_path);
         s->out_created = 0;
     }
     free(buf);
@@ -395,7 +297,7 @@ static int run_sync(struct cli *g, int argc, char **argv)
         return cli_usage_error("sync takes no arguments, got \"%s\"", argv[optind]);
     if (s.state == NULL || s.state[0] == '\0')
         return cli_usage_error("sync wants --state FILE (it keeps the cursor between runs)");
-    rc = lock_state(s.state, &lock_fd);
+    rc = cli_file_lock(s.state, "ritra sync", &lock_fd);
     if (rc == CLI_EXIT_OK)
         rc = read_cursor(s.state, &s.cursor);
     if (rc == CLI_EXIT_OK)

@@ -236,6 +236,49 @@ RITRA_API int ritra_list_shares(struct ritra_conn *c, const Ritra__ListSharesReq
                                 Ritra__Response **out, struct ritra_error *err);
 
 /*
+ * Search and matching (docs/search.md). The ownership rule of the case
+ * operations holds: 0 only when the server answered OK, *out the Response
+ * the caller frees, its result member present.
+ */
+
+/* SearchPersons: ranked identities with the records the caller may know
+ * of. Result: (*out)->search_persons. */
+RITRA_API int ritra_search_persons(struct ritra_conn *c, const Ritra__SearchPersonsRequest *query,
+                                   Ritra__Response **out, struct ritra_error *err);
+
+/* SearchCases: query NULL lists every case visible at RESTRICTED or above.
+ * Result: (*out)->search_cases. */
+RITRA_API int ritra_search_cases(struct ritra_conn *c, const Ritra__SearchCasesRequest *query,
+                                 Ritra__Response **out, struct ritra_error *err);
+
+/* ListMatches: the caller's review queue (query NULL: pending candidates).
+ * Result: (*out)->list_matches. */
+RITRA_API int ritra_list_matches(struct ritra_conn *c, const Ritra__ListMatchesRequest *query,
+                                 Ritra__Response **out, struct ritra_error *err);
+
+/* DecideMatch: confirm (non-zero) or reject a candidate; reason required.
+ * Result: (*out)->decide_match. */
+RITRA_API int ritra_decide_match(struct ritra_conn *c, const char *candidate_id, int confirm,
+                                 const char *reason, Ritra__Response **out,
+                                 struct ritra_error *err);
+
+/* MergeIdentities: moves the records of other_identity_id into identity_id.
+ * Result: (*out)->merge_identities. */
+RITRA_API int ritra_merge_identities(struct ritra_conn *c, const char *identity_id,
+                                     const char *other_identity_id, const char *reason,
+                                     Ritra__Response **out, struct ritra_error *err);
+
+/* UnmergePerson: takes one of the caller's person records out of its
+ * identity. Result: (*out)->unmerge_person. */
+RITRA_API int ritra_unmerge_person(struct ritra_conn *c, const char *person_id, const char *reason,
+                                   Ritra__Response **out, struct ritra_error *err);
+
+/* CaseMatches: the matcher's links for a case's persons and the related
+ * cases. Result: (*out)->case_matches. */
+RITRA_API int ritra_case_matches(struct ritra_conn *c, const char *case_id, Ritra__Response **out,
+                                 struct ritra_error *err);
+
+/*
  * Audit (docs/audit.md). AuditPull follows the ownership rule of the case
  * operations. Everything after it is the offline verifier: it needs no
  * connection, only entries and checkpoints as AuditPull returned them

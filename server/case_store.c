@@ -465,6 +465,11 @@ void case_store_list(struct db_pool *db, const struct agency *a, const struct ca
                         "($5::timestamptz, "
                         "$6::uuid))"
                         "   AND ($8::boolean IS NULL OR (c.owner_agency_id = $1) = $8::boolean)"
+                        "   AND ($9::text[] IS NULL OR c.exploitation_types && $9::text[])"
+                        "   AND (($10::text IS NULL AND $11::text IS NULL AND $12::date IS NULL"
+                        "         AND $13::date IS NULL)"
+                        "        OR ritra_case_events_match(c.case_id, $10, $11, $12::date,"
+                        "                                   $13::date))"
                         /* HIT-level cases are not listed: filters and page tokens would
                          * reveal content (status, dates) a HIT must not carry. */
                         "   AND l.lvl >= 2"
@@ -473,7 +478,9 @@ void case_store_list(struct db_pool *db, const struct agency *a, const struct ca
     char agency_id[16], limit[16];
     char *status = q->n_status ? pgtext_array(q->status, q->n_status) : NULL;
     char *handling = q->n_handling ? pgtext_array(q->handling, q->n_handling) : NULL;
-    const char *values[8];
+    char *exploitation =
+        q->n_exploitation ? pgtext_array(q->exploitation, q->n_exploitation) : NULL;
+    const char *values[13];
 
     snprintf(agency_id, sizeof(agency_id), "%d", a->id);
     snprintf(limit, sizeof(limit), "%d", q->limit);
@@ -485,11 +492,18 @@ void case_store_list(struct db_pool *db, const struct agency *a, const struct ca
     values[5] = q->after_case_id;
     values[6] = limit;
     values[7] = q->own_only < 0 ? NULL : q->own_only ? "true" : "false";
+    values[8] = exploitation;
+    values[9] = q->event_country;
+    values[10] = q->event_city;
+    values[11] = q->event_from;
+    values[12] = q->event_to;
     if ((q->n_status && status == NULL) || (q->n_handling && handling == NULL) ||
-        db_txn_add_ex(t, sql, 8, values, NULL, NULL, 1) < 0)
+        (q->n_exploitation && exploitation == NULL) ||
+        db_txn_add_ex(t, sql, 13, values, NULL, NULL, 1) < 0)
         abort();
     free(status);
     free(handling);
+    free(exploitation);
     submit_rows(db, t, Q_LIST, q->limit, fn, arg);
 }
 

@@ -91,6 +91,11 @@ struct case_list_query {
     const char *after_case_id;
     int own_only; /* 1 own cases, 0 others' cases, -1 both */
     int limit;
+    /* SearchCases only (NULL / 0: no filter). */
+    char **exploitation; /* any of these vic_TypeOfExploitation values */
+    size_t n_exploitation;
+    const char *event_country, *event_city; /* an event there */
+    const char *event_from, *event_to;      /* an event overlapping these days */
 };
 
 /* Visible cases in (updated_at, case_id) order, without records; next is

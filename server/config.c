@@ -32,6 +32,12 @@ int config_init(struct config *cfg)
     cfg->drain_timeout_ms = 30000;
     cfg->grant_expiry_interval_ms = 30000;
     cfg->audit_chain_interval_ms = 1000;
+    cfg->match_threshold = 18;
+    cfg->match_possible_threshold = 10;
+    cfg->search_min_score = 8;
+    cfg->match_block_cap = 200;
+    cfg->match_batch = 64;
+    cfg->match_interval_ms = 200;
     cfg->log_level = LOG_INFO;
     return 0;
 }
@@ -138,6 +144,11 @@ static const struct int_key int_keys[] = {
     {"max_connections", offsetof(struct config, max_connections), 1, 100000},
     {"max_connections_per_agency", offsetof(struct config, max_connections_per_agency), 1, 100000},
     {"max_inflight", offsetof(struct config, max_inflight), 1, 4096},
+    {"match_threshold", offsetof(struct config, match_threshold), 1, 100},
+    {"match_possible_threshold", offsetof(struct config, match_possible_threshold), 1, 100},
+    {"search_min_score", offsetof(struct config, search_min_score), -50, 100},
+    {"match_block_cap", offsetof(struct config, match_block_cap), 2, 100000},
+    {"match_batch", offsetof(struct config, match_batch), 1, 1000},
 };
 
 struct duration_key {
@@ -153,6 +164,7 @@ static const struct duration_key duration_keys[] = {
     {"drain_timeout", offsetof(struct config, drain_timeout_ms)},
     {"grant_expiry_interval", offsetof(struct config, grant_expiry_interval_ms)},
     {"audit_chain_interval", offsetof(struct config, audit_chain_interval_ms)},
+    {"match_interval", offsetof(struct config, match_interval_ms)},
 };
 
 struct str_key {
@@ -340,6 +352,11 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
     }
     if (cfg->output_high_water < cfg->max_frame) {
         snprintf(err, errlen, "output_high_water must be at least max_frame");
+        return -1;
+    }
+    if (cfg->match_possible_threshold > cfg->match_threshold) {
+        snprintf(err, errlen, "match_possible_threshold (%d) exceeds match_threshold (%d)",
+                 cfg->match_possible_threshold, cfg->match_threshold);
         return -1;
     }
     return 0;

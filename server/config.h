@@ -34,6 +34,12 @@ struct config {
     int drain_timeout_ms;
     int grant_expiry_interval_ms;
     int audit_chain_interval_ms;
+    int match_threshold;          /* bits: at or above, link automatically */
+    int match_possible_threshold; /* bits: at or above, the review queue */
+    int search_min_score;         /* bits: weakest identity a search returns */
+    int match_block_cap;          /* blocks with more records are not scored */
+    int match_batch;              /* persons the matcher takes per round */
+    int match_interval_ms;        /* how often the matcher looks at its queue */
     int log_level;
 };
 

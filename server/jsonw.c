@@ -151,6 +151,20 @@ void jsonw_int(struct jsonw *w, int64_t v)
     put(w, num, (size_t)n);
 }
 
+void jsonw_double(struct jsonw *w, double v)
+{
+    char num[32];
+    int n;
+
+    if (v != v || v > 1e15 || v < -1e15) { /* JSON has no NaN or infinity */
+        jsonw_null(w);
+        return;
+    }
+    n = snprintf(num, sizeof(num), "%.3f", v);
+    value_start(w);
+    put(w, num, (size_t)n);
+}
+
 void jsonw_null(struct jsonw *w)
 {
     value_start(w);

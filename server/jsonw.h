@@ -34,6 +34,8 @@ void jsonw_key(struct jsonw *w, const char *key);
 void jsonw_str(struct jsonw *w, const char *s);
 void jsonw_bool(struct jsonw *w, bool v);
 void jsonw_int(struct jsonw *w, int64_t v);
+/* Three decimals; NaN and huge values are written as null. */
+void jsonw_double(struct jsonw *w, double v);
 void jsonw_null(struct jsonw *w);
 /* An array of strings (each escaped). */
 void jsonw_strs(struct jsonw *w, char *const *v, size_t n);

@@ -43,6 +43,18 @@ enum policy_level policy_search_level(int viewer_agency_id, enum agency_kind vie
     return POLICY_HIT;
 }
 
+enum policy_level policy_related_level(int viewer_agency_id, enum agency_kind viewer_kind,
+                                       const struct policy_case *c, const struct policy_grants *g)
+{
+    enum policy_level level = policy_case_level(viewer_agency_id, viewer_kind, c, g);
+
+    if (level >= POLICY_HIT || viewer_kind == AGENCY_AUDITOR)
+        return level;
+    if (is_h3(c) && !c->h3_allow_hits)
+        return level;
+    return POLICY_HIT;
+}
+
 enum policy_variant policy_variant_for(enum policy_level level, bool is_owner)
 {
     if (is_owner)
@@ -132,6 +144,28 @@ static void strip_identity(Ritra__Person *p)
     p->n_addresses = 0;
     p->addresses = NULL;
     p->prs_email = "";
+}
+
+bool policy_person_identified(const Ritra__Person *p, enum policy_variant v)
+{
+    switch (v) {
+    case POLICY_VARIANT_FULL:
+        return true;
+    case POLICY_VARIANT_SHAREABLE:
+        return !is_victim(p) || policy_victim_consents(p);
+    case POLICY_VARIANT_RESTRICTED:
+        return !is_victim(p);
+    case POLICY_VARIANT_NONE:
+    default:
+        return false;
+    }
+}
+
+void policy_person_view(const Ritra__Person *p, enum policy_variant v, Ritra__Person *out)
+{
+    *out = *p;
+    if (!policy_person_identified(p, v))
+        strip_identity(out);
 }
 
 /*

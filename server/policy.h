@@ -58,6 +58,13 @@ enum policy_level policy_case_level(int viewer_agency_id, enum agency_kind viewe
 enum policy_level policy_search_level(int viewer_agency_id, enum agency_kind viewer_kind,
                                       const struct policy_case *c, const struct policy_grants *g);
 
+/* The level for a case that shares a person with one of the viewer's own
+ * records (related cases, the review queue): as policy_case_level, raised
+ * to HIT for every agency but an auditor, unless the case is H3 and its
+ * owner does not allow hits. */
+enum policy_level policy_related_level(int viewer_agency_id, enum agency_kind viewer_kind,
+                                       const struct policy_case *c, const struct policy_grants *g);
+
 /* The stored renderings of a case; each read serves exactly one. */
 enum policy_variant {
     POLICY_VARIANT_NONE = 0,   /* nothing to serve (NONE, HIT) */
@@ -93,6 +100,14 @@ bool policy_level_parse(const char *s, enum policy_level *out);
  * hte_Description of events marked description_sensitive.
  */
 int policy_render(const Ritra__Case *c, enum policy_variant v, uint8_t **out, size_t *out_len);
+
+/* out = a shallow copy of p as the rendering v shows it: the same fields
+ * policy_render removes are emptied. v NONE empties every identifying field. */
+void policy_person_view(const Ritra__Person *p, enum policy_variant v, Ritra__Person *out);
+
+/* True when the rendering v shows p's identifying fields (names, birth
+ * date, documents...): then match explanations about p may be shown too. */
+bool policy_person_identified(const Ritra__Person *p, enum policy_variant v);
 
 /* True when the victim consented to sharing with agencies. */
 bool policy_victim_consents(const Ritra__Person *p);

@@ -314,6 +314,27 @@ int request_dispatch(struct server *srv, struct conn *c, const uint8_t *payload,
     case RITRA__REQUEST__OP_AUDIT_PULL:
         op_audit_pull(r);
         return 0;
+    case RITRA__REQUEST__OP_SEARCH_PERSONS:
+        op_search_persons(r);
+        return 0;
+    case RITRA__REQUEST__OP_SEARCH_CASES:
+        op_search_cases(r);
+        return 0;
+    case RITRA__REQUEST__OP_LIST_MATCHES:
+        op_list_matches(r);
+        return 0;
+    case RITRA__REQUEST__OP_DECIDE_MATCH:
+        op_decide_match(r);
+        return 0;
+    case RITRA__REQUEST__OP_MERGE_IDENTITIES:
+        op_merge_identities(r);
+        return 0;
+    case RITRA__REQUEST__OP_UNMERGE_PERSON:
+        op_unmerge_person(r);
+        return 0;
+    case RITRA__REQUEST__OP_CASE_MATCHES:
+        op_case_matches(r);
+        return 0;
     default:
         /* decode.c knows every op this switch knows; reaching here is a bug. */
         request_fail(r, RITRA__STATUS_CODE__INTERNAL, "operation has no handler", NULL);

@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 
 #include "audit_chain.h"
+#include "matcher.h"
 #include "conn.h"
 #include "grant_store.h"
 #include "log.h"
@@ -36,6 +37,7 @@ struct server {
     SSL_CTX *tls;
     struct db_pool *db;
     struct audit_chain *audit;
+    struct matcher *matcher;
     struct conn_node *conns;
     int nconns;
     uint64_t next_conn_id;
@@ -59,6 +61,11 @@ struct event_base *server_base(const struct server *s)
 struct db_pool *server_db(const struct server *s)
 {
     return s->db;
+}
+
+struct matcher *server_matcher(const struct server *s)
+{
+    return s->matcher;
 }
 
 bool server_draining(const struct server *s)
@@ -350,6 +357,7 @@ struct server *server_new(const struct config *cfg, char *err, size_t errlen)
         audit_chain_new(s->db, cfg->audit_signing_key, cfg->audit_chain_interval_ms, err, errlen);
     if (s->audit == NULL)
         goto fail;
+    s->matcher = matcher_new(s->db, cfg);
     return s;
 fail:
     server_free(s);
@@ -374,7 +382,8 @@ void server_free(struct server *s)
     while (s->conns != NULL)
         conn_abort(s->conns->conn);
     audit_chain_free(s->audit);
-    db_pool_free(s->db);
+    db_pool_free(s->db); /* fails the matcher's transaction in flight, if any */
+    matcher_free(s->matcher);
     if (s->listener)
         evconnlistener_free(s->listener);
     if (s->sig_term)

@@ -26,6 +26,7 @@ int server_run(struct server *s);
 const struct config *server_config(const struct server *s);
 struct event_base *server_base(const struct server *s);
 struct db_pool *server_db(const struct server *s);
+struct matcher *server_matcher(const struct server *s);
 
 /* Counts a connection against its agency's limit; false when over it. */
 bool server_agency_acquire(struct server *s, const char *code) __attribute__((warn_unused_result));

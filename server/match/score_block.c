@@ -4,6 +4,7 @@
  * least one key even when its date, a surname or the document is wrong:
  *
  *   doc  type, country, number          any error in the names or date
+ *   dn   number alone                   a type or country recorded wrongly
  *   dh/dt  type, first/last half of it  a typo in the document number
  *   ph   surname sound, birth year      given-name changes, date typos
  *   ph2  given and surname sounds       no usable date (sorted pair, so a
@@ -82,6 +83,7 @@ static void document_keys(struct keyset *ks, const struct match_person *p)
             continue;
         snprintf(tc, sizeof(tc), "%s:%s", type, country);
         key_add(ks, "doc", tc, number);
+        key_add(ks, "dn", number, "-"); /* the number alone: a search by number */
         if (len < 7)
             continue;
         h = (len + 1) / 2;

@@ -116,6 +116,7 @@ static void listed(const struct case_row *rows, int n, enum db_outcome db, const
     struct request *r = arg;
     Ritra__Response resp = RITRA__RESPONSE__INIT;
     Ritra__ListCasesResult res = RITRA__LIST_CASES_RESULT__INIT;
+    Ritra__SearchCasesResult sres = RITRA__SEARCH_CASES_RESULT__INIT;
     Ritra__CaseSummary *items = NULL, **ptrs = NULL;
     char token[160] = "";
     size_t kept = 0;
@@ -166,11 +167,19 @@ static void listed(const struct case_row *rows, int n, enum db_outcome db, const
     request_audit(r)->records = (int)kept;
     if (*next)
         snprintf(token, sizeof(token), LIST_TOKEN_PREFIX "%s", next);
-    res.n_cases = kept;
-    res.cases = ptrs;
-    res.next_page_token = token;
-    resp.result_case = RITRA__RESPONSE__RESULT_LIST_CASES;
-    resp.list_cases = &res;
+    if (request_msg(r)->op_case == RITRA__REQUEST__OP_SEARCH_CASES) {
+        sres.n_cases = kept;
+        sres.cases = ptrs;
+        sres.next_page_token = token;
+        resp.result_case = RITRA__RESPONSE__RESULT_SEARCH_CASES;
+        resp.search_cases = &sres;
+    } else {
+        res.n_cases = kept;
+        res.cases = ptrs;
+        res.next_page_token = token;
+        resp.result_case = RITRA__RESPONSE__RESULT_LIST_CASES;
+        resp.list_cases = &res;
+    }
     request_reply(r, &resp);
     free(items);
     free(ptrs);
@@ -229,6 +238,77 @@ void op_list_cases(struct request *r)
     q.handling = m->handling_code;
     q.n_handling = m->n_handling_code;
     q.updated_since = *m->updated_since ? m->updated_since : NULL;
+    q.after_updated = *m->page_token ? ts : NULL;
+    q.after_case_id = *m->page_token ? uuid : NULL;
+    q.limit = m->page_size ? (int)m->page_size : LIST_DEFAULT_PAGE;
+    q.own_only = -1;
+    case_store_list(server_db(request_server(r)), request_agency(r), &q, listed, r);
+}
+
+/* An event date filter: a full date only. */
+static void check_day(struct field_errors *fe, const char *path, const char *s)
+{
+    const char *why = NULL;
+
+    if (*s && (strlen(s) != 10 || !case_date_valid(s, false, time(NULL) + 366 * 86400, &why)))
+        fe_add(fe, path, "expected a date YYYY-MM-DD");
+}
+
+void op_search_cases(struct request *r)
+{
+    const Ritra__SearchCasesRequest *m = request_msg(r)->search_cases;
+    struct case_list_query q;
+    struct field_errors fe;
+    char ts[64], uuid[40], path[80];
+
+    fe_init(&fe);
+    memset(&q, 0, sizeof(q));
+    for (size_t i = 0; i < m->n_vic_typeofexploitation; i++) {
+        snprintf(path, sizeof(path), "search_cases.vic_TypeOfExploitation[%zu]", i);
+        if (!picklist_valid(PICKLIST_TYPE_OF_EXPLOITATION, m->vic_typeofexploitation[i]))
+            fe_add(&fe, path, "not a vic_TypeOfExploitation value");
+    }
+    for (size_t i = 0; i < m->n_status; i++) {
+        snprintf(path, sizeof(path), "search_cases.status[%zu]", i);
+        if (!picklist_valid(PICKLIST_CAS_STATUS, m->status[i]))
+            fe_add(&fe, path, "not a cas_Status value");
+    }
+    for (size_t i = 0; i < m->n_handling_code; i++) {
+        snprintf(path, sizeof(path), "search_cases.handling_code[%zu]", i);
+        if (!picklist_valid(PICKLIST_HANDLING_CODE, m->handling_code[i]))
+            fe_add(&fe, path, "not a handling code (H0..H3)");
+    }
+    if (m->n_status > 8 || m->n_handling_code > 8 || m->n_vic_typeofexploitation > 16)
+        fe_add(&fe, "search_cases", "at most 8 values per filter (16 exploitation types)");
+    if (*m->country && !picklist_country_valid(m->country))
+        fe_add(&fe, "search_cases.country", "not an ISO 3166-1 alpha-2 code");
+    validate_text(&fe, "search_cases.city", m->city, 100, false, false);
+    check_day(&fe, "search_cases.date_from", m->date_from);
+    check_day(&fe, "search_cases.date_to", m->date_to);
+    if (*m->date_from && *m->date_to && strcmp(m->date_from, m->date_to) > 0)
+        fe_add(&fe, "search_cases.date_to", "before date_from");
+    if (m->page_size > LIST_MAX_PAGE)
+        fe_add(&fe, "search_cases.page_size", "at most %d", LIST_MAX_PAGE);
+    if (*m->page_token && !parse_token(m->page_token, ts, sizeof(ts), uuid, sizeof(uuid)))
+        fe_add(&fe, "search_cases.page_token", "not a token from a previous page");
+    if (fe.count > 0) {
+        request_fail(r, RITRA__STATUS_CODE__INVALID_ARGUMENT, "invalid request", &fe);
+        return;
+    }
+    audit_note_detail(request_audit(r), "country", m->country);
+    audit_note_detail(request_audit(r), "city", m->city);
+    audit_note_detail(request_audit(r), "date_from", m->date_from);
+    audit_note_detail(request_audit(r), "date_to", m->date_to);
+    q.status = m->status;
+    q.n_status = m->n_status;
+    q.handling = m->handling_code;
+    q.n_handling = m->n_handling_code;
+    q.exploitation = m->vic_typeofexploitation;
+    q.n_exploitation = m->n_vic_typeofexploitation;
+    q.event_country = *m->country ? m->country : NULL;
+    q.event_city = *m->city ? m->city : NULL;
+    q.event_from = *m->date_from ? m->date_from : NULL;
+    q.event_to = *m->date_to ? m->date_to : NULL;
     q.after_updated = *m->page_token ? ts : NULL;
     q.after_case_id = *m->page_token ? uuid : NULL;
     q.limit = m->page_size ? (int)m->page_size : LIST_DEFAULT_PAGE;

@@ -13,6 +13,7 @@
 #include "../case_store.h"
 #include "../case_validate.h"
 #include "../log.h"
+#include "../matcher.h"
 #include "../request.h"
 #include "../server.h"
 #include "ops.h"
@@ -79,6 +80,8 @@ static void submitted_one(const struct case_written *w, void *arg)
         if (w->case_id[0])
             audit_note_case(request_audit(r), w->case_id);
     }
+    if (w->outcome == CASE_CREATED || w->outcome == CASE_UPDATED)
+        matcher_kick(server_matcher(request_server(r))); /* its persons wait in the queue */
     switch (w->outcome) {
     case CASE_CREATED:
     case CASE_UPDATED:
@@ -219,6 +222,8 @@ static void submitted_item(const struct case_written *w, void *arg)
     case CASE_CREATED:
     case CASE_UPDATED:
     case CASE_UNCHANGED:
+        if (w->outcome != CASE_UNCHANGED)
+            matcher_kick(server_matcher(request_server(b->r)));
         snprintf(it->case_id, sizeof(it->case_id), "%s", w->case_id);
         audit_note_case(request_audit(b->r), w->case_id);
         fill_result(&it->result, w);

@@ -25,6 +25,15 @@ void op_respond_to_share(struct request *r);
 void op_revoke_share(struct request *r);
 void op_list_shares(struct request *r);
 
+/* Search and matching (ops/search.c, ops/case_read.c, ops/matches.c). */
+void op_search_persons(struct request *r);
+void op_search_cases(struct request *r);
+void op_list_matches(struct request *r);
+void op_decide_match(struct request *r);
+void op_merge_identities(struct request *r);
+void op_unmerge_person(struct request *r);
+void op_case_matches(struct request *r);
+
 /* Audit (ops/audit_pull.c). */
 void op_audit_pull(struct request *r);
 

@@ -945,6 +945,98 @@ static void test_audit_pull_is_itself_recorded(void **state)
     trail_free(&t);
 }
 
+/* Search, matching and review: one entry each, with outcome and targets. */
+static void test_search_and_matching_operations_each_leave_one_entry(void **state)
+{
+    static const char unknown[] = "00000000-0000-4000-8000-000000000000";
+    Ritra__SearchPersonsRequest sp = RITRA__SEARCH_PERSONS_REQUEST__INIT;
+    Ritra__SearchCasesRequest sc = RITRA__SEARCH_CASES_REQUEST__INIT;
+    Ritra__CaseMatchesRequest cm = RITRA__CASE_MATCHES_REQUEST__INIT;
+    Ritra__ListMatchesRequest lm = RITRA__LIST_MATCHES_REQUEST__INIT;
+    Ritra__DecideMatchRequest dm = RITRA__DECIDE_MATCH_REQUEST__INIT;
+    Ritra__DecideMatchRequest bad = RITRA__DECIDE_MATCH_REQUEST__INIT;
+    Ritra__MergeIdentitiesRequest mi = RITRA__MERGE_IDENTITIES_REQUEST__INIT;
+    Ritra__UnmergePersonRequest up = RITRA__UNMERGE_PERSON_REQUEST__INIT;
+    struct {
+        Ritra__Request req;
+        const char *op, *outcome;
+        int code;
+        uint64_t id;
+    } step[8];
+    int64_t from = chain_head() + 1;
+    struct trail t = {0};
+    const Ritra__AuditEntry *e;
+
+    (void)state;
+    for (int i = 0; i < 8; i++) {
+        ritra__request__init(&step[i].req);
+        step[i].req.actor = "investigador.diaz";
+    }
+    sp.name = "María José Muñoz de la Cruz";
+    sp.birth_date = "1994";
+    step[0].req.op_case = RITRA__REQUEST__OP_SEARCH_PERSONS;
+    step[0].req.search_persons = &sp;
+    step[0].op = "search_persons";
+    step[0].outcome = "OK";
+    sc.country = "CO";
+    step[1].req.op_case = RITRA__REQUEST__OP_SEARCH_CASES;
+    step[1].req.search_cases = &sc;
+    step[1].op = "search_cases";
+    step[1].outcome = "OK";
+    cm.case_id = FGN_CASE;
+    step[2].req.op_case = RITRA__REQUEST__OP_CASE_MATCHES;
+    step[2].req.case_matches = &cm;
+    step[2].op = "case_matches";
+    step[2].outcome = "OK";
+    step[3].req.op_case = RITRA__REQUEST__OP_LIST_MATCHES;
+    step[3].req.list_matches = &lm;
+    step[3].op = "list_matches";
+    step[3].outcome = "OK";
+    dm.candidate_id = (char *)unknown;
+    dm.decision = "REJECT";
+    dm.reason = "Otra persona";
+    step[4].req.op_case = RITRA__REQUEST__OP_DECIDE_MATCH;
+    step[4].req.decide_match = &dm;
+    step[4].op = "decide_match";
+    step[4].outcome = "NOT_FOUND";
+    mi.identity_id = (char *)unknown;
+    mi.other_identity_id = "00000000-0000-4000-8000-000000000001";
+    mi.reason = "Misma persona";
+    step[5].req.op_case = RITRA__REQUEST__OP_MERGE_IDENTITIES;
+    step[5].req.merge_identities = &mi;
+    step[5].op = "merge_identities";
+    step[5].outcome = "NOT_FOUND";
+    up.person_id = (char *)unknown;
+    up.reason = "Homónimo";
+    step[6].req.op_case = RITRA__REQUEST__OP_UNMERGE_PERSON;
+    step[6].req.unmerge_person = &up;
+    step[6].op = "unmerge_person";
+    step[6].outcome = "NOT_FOUND";
+    bad.candidate_id = "nope";
+    bad.decision = "CONFIRM";
+    bad.reason = "";
+    step[7].req.op_case = RITRA__REQUEST__OP_DECIDE_MATCH;
+    step[7].req.decide_match = &bad;
+    step[7].op = "decide_match";
+    step[7].outcome = "INVALID_ARGUMENT";
+    for (int i = 0; i < 8; i++)
+        ritra__response__free_unpacked(call(FGN, &step[i].req, &step[i].id), NULL);
+    for (int i = 0; i < 8; i++) {
+        await_request(from, "FGN", step[i].id, &t);
+        assert_int_equal(count_request(&t, "FGN", step[i].id), 1);
+        e = expect_entry(&t, "FGN", step[i].id, step[i].op, "investigador.diaz", step[i].outcome,
+                         -1);
+        if (i == 0) /* the search parameters are the target */
+            assert_non_null(strstr(e->details, "Muñoz de la Cruz"));
+        if (i == 2) /* the case asked about, then its related cases */
+            assert_string_equal(e->case_ids[0], FGN_CASE);
+        if (i == 4)
+            assert_non_null(strstr(e->details, unknown));
+        trail_free(&t);
+        memset(&t, 0, sizeof(t));
+    }
+}
+
 static void test_bad_utf8_actor_is_refused_and_recorded_safely(void **state)
 {
     Ritra__Request req = RITRA__REQUEST__INIT;
@@ -1927,6 +2019,7 @@ int main(void)
         cmocka_unit_test(test_a_long_list_accounts_for_every_case_it_returned),
         cmocka_unit_test(test_sharing_leaves_one_entry_per_step),
         cmocka_unit_test(test_list_shares_records_the_grants_it_returned),
+        cmocka_unit_test(test_search_and_matching_operations_each_leave_one_entry),
         cmocka_unit_test(test_audit_pull_is_itself_recorded),
         cmocka_unit_test(test_bad_utf8_actor_is_refused_and_recorded_safely),
         cmocka_unit_test(test_refused_connections_are_recorded),

@@ -81,6 +81,7 @@ struct matcher {
     bool again; /* kicked while running */
     struct batch *b;
     unsigned retries;
+    struct timespec started; /* this round's claim */
 };
 
 static void round_start(struct matcher *m);
@@ -372,6 +373,24 @@ static int decide(struct matcher *m, struct batch *b, size_t i, struct jsonw *w)
     return 0;
 }
 
+/* One line per applied batch: what matching costs, measured where it runs
+ * (tools/bench/match-speed reads these). */
+static void log_batch(const struct matcher *m, const struct batch *b)
+{
+    struct timespec now;
+    struct logline l;
+    double ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (double)(now.tv_sec - m->started.tv_sec) * 1e3 +
+         (double)(now.tv_nsec - m->started.tv_nsec) / 1e6;
+    log_begin(&l, LOG_INFO, "matcher_batch");
+    log_i64(&l, "persons", (int64_t)b->n);
+    log_i64(&l, "candidates", (int64_t)b->n_cand);
+    log_i64(&l, "us", (int64_t)(ms * 1000));
+    log_end(&l);
+}
+
 static void applied(struct db_txn *t, enum db_outcome db, void *arg)
 {
     struct matcher *m = arg;
@@ -389,6 +408,7 @@ static void applied(struct db_txn *t, enum db_outcome db, void *arg)
         return;
     }
     m->retries = 0;
+    log_batch(m, b);
     for (size_t i = 0; i < b->n; i++)
         if (!b->subj[i].drop && !*b->subj[i].identity && m->freq != NULL)
             score_freq_add_person(m->freq, &b->subj[i].mr.mp.person);
@@ -643,6 +663,7 @@ static void claim(struct matcher *m)
     char limit[16];
     const char *v = limit;
 
+    clock_gettime(CLOCK_MONOTONIC, &m->started);
     snprintf(limit, sizeof(limit), "%d", m->cfg->match_batch);
     if (db_txn_add(t, begin_sql, 0, NULL) < 0 || db_txn_add(t, sql, 1, &v) < 0) {
         db_txn_free(t);

@@ -20,6 +20,7 @@
 #include "../audit.h"
 #include "../case_validate.h"
 #include "../log.h"
+#include "../match_query.h"
 #include "../match_view.h"
 #include "../matcher.h"
 #include "../pgtext.h"
@@ -33,7 +34,6 @@
 #define SEARCH_MAX_PAGE     50
 #define SEARCH_MAX_RANKED   500 /* identities ranked per query; pages go no further */
 #define SEARCH_TOKEN_PREFIX "P1~"
-#define SEARCH_NAME_MAX     200
 #define EXPLAIN_MAX         512
 
 struct ranked {
@@ -46,11 +46,7 @@ struct ranked {
 
 struct search {
     struct request *r;
-    /* The query as a person. */
-    Ritra__Person q;
-    Ritra__IdentityDocument doc, *docs[1];
-    char *citizenship[1];
-    char given[SEARCH_NAME_MAX + 1], first[SEARCH_NAME_MAX + 1], second[SEARCH_NAME_MAX + 1];
+    struct mquery mq; /* the query as a person */
     struct mview_record qr;
     size_t offset, page;
     struct ranked *ranked;
@@ -350,64 +346,6 @@ static void got_candidates(struct db_txn *t, enum db_outcome db, void *arg)
 
 /* ---- the request ------------------------------------------------------ */
 
-/* "María José Muñoz de la Cruz": the last two surnames (with the particles
- * before them) are surnames, the rest given names; two words are a given
- * name and a surname; one word is a surname. The matcher forgives names
- * written in each other's field, so the guess need not be right. */
-static void split_name(const char *name, char *given, char *first, char *second, size_t cap)
-{
-    char words[16][SEARCH_NAME_MAX + 1];
-    bool particle[16];
-    size_t n = 0, real = 0, start[2] = {0, 0}, seen = 0;
-    const char *p = name;
-
-    given[0] = first[0] = second[0] = '\0';
-    while (*p && n < 16) {
-        size_t len;
-        char folded[NORM_TOKEN_MAX];
-
-        while (*p == ' ')
-            p++;
-        len = strcspn(p, " ");
-        if (len == 0)
-            break;
-        snprintf(words[n], sizeof(words[n]), "%.*s", (int)len, p);
-        norm_fold(words[n], folded, sizeof(folded));
-        particle[n] = norm_is_particle(folded);
-        if (!particle[n])
-            real++;
-        n++;
-        p += len;
-    }
-    /* The word indexes where the surnames start (particles before them
-     * belong to them). */
-    size_t want = real >= 3 ? 2 : real >= 1 ? 1 : 0;
-    for (size_t i = n; i-- > 0 && seen < want;) {
-        if (particle[i])
-            continue;
-        size_t st = i;
-        while (st > 0 && particle[st - 1])
-            st--;
-        start[want - 1 - seen] = st;
-        seen++;
-        i = st;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char *dst = want == 0                    ? given
-                    : i < start[0]               ? given
-                    : want == 2 && i >= start[1] ? second
-                                                 : first;
-
-        if (dst[0] != '\0')
-            strncat(dst, " ", cap - strlen(dst) - 1);
-        strncat(dst, words[i], cap - strlen(dst) - 1);
-    }
-    if (real == 1 && first[0] == '\0') { /* one word and nothing else */
-        snprintf(first, cap, "%s", given);
-        given[0] = '\0';
-    }
-}
-
 void op_search_persons(struct request *r)
 {
     /* clang-format off */
@@ -428,7 +366,7 @@ void op_search_persons(struct request *r)
     const char *v[3];
 
     fe_init(&fe);
-    validate_text(&fe, "search_persons.name", m->name, SEARCH_NAME_MAX, false, false);
+    validate_text(&fe, "search_persons.name", m->name, MQUERY_NAME_MAX, false, false);
     validate_text(&fe, "search_persons.given_names", m->given_names, 100, false, false);
     validate_text(&fe, "search_persons.surnames", m->surnames, 100, false, false);
     validate_text(&fe, "search_persons.document_number", m->document_number, 64, false, false);
@@ -473,38 +411,8 @@ void op_search_persons(struct request *r)
     }
     s->r = r;
     s->page = m->page_size ? m->page_size : SEARCH_DEFAULT_PAGE;
-    ritra__person__init(&s->q);
-    if (*m->name) {
-        split_name(m->name, s->given, s->first, s->second, sizeof(s->given));
-    } else {
-        /* "Muñoz de la Cruz": the last surname with its particles is the
-         * second one. A placeholder given name lets split_name do it. */
-        char tmp[SEARCH_NAME_MAX + 3], unused[SEARCH_NAME_MAX + 3];
-
-        snprintf(tmp, sizeof(tmp), "x %s", m->surnames);
-        if (*m->surnames)
-            split_name(tmp, unused, s->first, s->second, sizeof(s->first));
-        snprintf(s->given, sizeof(s->given), "%s", m->given_names);
-    }
-    s->q.prs_firstname = s->given;
-    s->q.first_surname = s->first;
-    s->q.second_surname = s->second;
-    s->q.prs_birthdate = (char *)m->birth_date;
-    if (*m->document_number) {
-        ritra__identity_document__init(&s->doc);
-        s->doc.number = (char *)m->document_number;
-        s->doc.type = (char *)m->document_type;
-        s->doc.issuing_country = "";
-        s->docs[0] = &s->doc;
-        s->q.documents = s->docs;
-        s->q.n_documents = 1;
-    }
-    if (*m->citizenship) {
-        s->citizenship[0] = (char *)m->citizenship;
-        s->q.prs_citizenship = s->citizenship;
-        s->q.n_prs_citizenship = 1;
-    }
-    if (mview_record_init_person(&s->qr, &s->q) < 0) {
+    mquery_build(&s->mq, m);
+    if (mview_record_init_person(&s->qr, &s->mq.person) < 0) {
         request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory", NULL);
         free(s);
         return;

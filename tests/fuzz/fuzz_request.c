@@ -2,8 +2,11 @@
  * libFuzzer target for everything a client's bytes meet before an
  * operation runs: the frame reader (fed in pieces, as TCP delivers them),
  * the length cap, protobuf decoding under the allocation budget, the
- * wire-level string check, envelope validation, and the validation of
- * the case records inside SubmitCase / SubmitCases.
+ * wire-level string check, envelope validation, the validation of the
+ * case records inside SubmitCase / SubmitCases, and what the matcher makes
+ * of untrusted names: the SearchPersons query builder and, for every
+ * person in a submitted case or query, normalisation, blocking keys and
+ * scoring (run on unvalidated input too: the matcher must not trust it).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +16,9 @@
 #include "case_validate.h"
 #include "decode.h"
 #include "frame.h"
+#include "match/from_proto.h"
+#include "match/score.h"
+#include "match_query.h"
 
 #define FUZZ_MAX_FRAME (64u * 1024)
 
@@ -21,11 +27,55 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* A fixed clock keeps runs reproducible. */
 #define FUZZ_NOW ((time_t)1780000000)
 
+/* Prepares p as the matcher would and scores it against the previous one. */
+static void match_person(const Ritra__Person *p)
+{
+    static struct score_config cfg;
+    static int cfg_ready;
+    struct match_proto mp;
+    struct cmp_record *rec;
+    struct score_result sr;
+    char keys[SCORE_MAX_KEYS][SCORE_KEY_MAX];
+    char explain[512];
+
+    if (!cfg_ready) {
+        score_config_default(&cfg);
+        cfg_ready = 1;
+    }
+    if (match_proto_fill(&mp, p) < 0)
+        return;
+    score_blocking_keys(&mp.person, keys, SCORE_MAX_KEYS);
+    rec = cmp_record_new(&mp.person);
+    if (rec != NULL) {
+        score_pair(&cfg, NULL, rec, rec, &sr);
+        score_explain(&sr, explain, sizeof(explain));
+        cmp_record_free(rec);
+    }
+    match_proto_clear(&mp);
+}
+
+static void match_case(const Ritra__Case *c)
+{
+    for (size_t i = 0; c != NULL && i < c->n_persons; i++)
+        match_person(c->persons[i]);
+}
+
 static void validate_op(const Ritra__Request *req)
 {
     struct field_errors fe;
 
     fe_init(&fe);
+    if (req->op_case == RITRA__REQUEST__OP_SEARCH_PERSONS) {
+        struct mquery q;
+
+        mquery_build(&q, req->search_persons);
+        match_person(&q.person);
+    }
+    if (req->op_case == RITRA__REQUEST__OP_SUBMIT_CASE)
+        match_case(req->submit_case->case_);
+    if (req->op_case == RITRA__REQUEST__OP_SUBMIT_CASES)
+        for (size_t i = 0; i < req->submit_cases->n_items; i++)
+            match_case(req->submit_cases->items[i]->case_);
     if (req->op_case == RITRA__REQUEST__OP_SUBMIT_CASE && req->submit_case->case_ != NULL)
         case_validate(req->submit_case->case_, "submit_case.case", &fe, FUZZ_NOW);
     if (req->op_case == RITRA__REQUEST__OP_SUBMIT_CASES) {

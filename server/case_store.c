@@ -149,6 +149,7 @@ struct submit_ctx {
     void *arg;
 };
 
+#ifndef RITRA_BENCH_NO_AUDIT
 /* The submission and its audit entry are one statement, one transaction:
  * the entry records the outcome the function decided. */
 static const char submit_sql[] =
@@ -160,6 +161,19 @@ static const char submit_sql[] =
     "     CASE WHEN s.case_id IS NULL THEN '{}'::uuid[] ELSE ARRAY[s.case_id] END,"
     "     CASE s.outcome WHEN 'conflict' THEN 'FAILED_PRECONDITION' ELSE 'OK' END FROM s)"
     " SELECT outcome, case_id::text, version FROM s";
+#define SUBMIT_NPARAMS 24
+#else
+/* Benchmark-only build (ritra-server-noaudit-bench, tools/bench/meson.build):
+ * the same statement without the audit insert, hence without $18..$24, so
+ * that tools/bench/audit-overhead can measure what the entry costs (it
+ * checks that this is submit_sql above minus its "a" CTE). Never compiled
+ * into ritra-server. */
+static const char submit_sql[] =
+    "WITH s AS (SELECT * FROM ritra_submit_case($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    "   $12, $13, $14, $15, $16::jsonb, $17::jsonb))"
+    " SELECT outcome, case_id::text, version FROM s";
+#define SUBMIT_NPARAMS 17
+#endif
 
 static void submit_done(struct db_txn *t, enum db_outcome db, void *arg)
 {
@@ -283,7 +297,7 @@ int case_store_submit(struct db_pool *db, const struct audit_who *who, const cha
     ctx->fn = fn;
     ctx->arg = arg;
     t = agency_txn(a);
-    if (db_txn_add_ex(t, submit_sql, 24, values, lengths, formats, 0) < 0) {
+    if (db_txn_add_ex(t, submit_sql, SUBMIT_NPARAMS, values, lengths, formats, 0) < 0) {
         db_txn_free(t);
         free(ctx);
         goto out;

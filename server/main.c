@@ -53,6 +53,30 @@ struct override {
     const char *value;
 };
 
+#ifdef RITRA_BENCH_NO_AUDIT
+/*
+ * ritra-server-noaudit-bench (tools/bench/meson.build) is this program
+ * built to write no audit entries, for tools/bench/audit-overhead only. It
+ * must never serve anyone by mistake: without the variable it refuses to
+ * run, and with it it says loudly what it is.
+ */
+static int bench_no_audit_allowed(void)
+{
+    const char *v = getenv("RITRA_BENCH_I_KNOW_NO_AUDIT");
+
+    if (v == NULL || strcmp(v, "1") != 0) {
+        fprintf(stderr, "ritra-server-noaudit-bench: BENCHMARK BUILD THAT WRITES NO AUDIT TRAIL;"
+                        " refusing to run without RITRA_BENCH_I_KNOW_NO_AUDIT=1."
+                        " Run ritra-server instead.\n");
+        return 0;
+    }
+    log_msg(LOG_WARN, "bench_no_audit",
+            "WARNING: benchmark build, NO AUDIT ENTRIES ARE WRITTEN; never use it to serve"
+            " agencies (RITRA_BENCH_I_KNOW_NO_AUDIT=1)");
+    return 1;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -73,6 +97,10 @@ int main(int argc, char **argv)
     struct server *srv = NULL;
     char err[1024];
 
+#ifdef RITRA_BENCH_NO_AUDIT
+    if (!bench_no_audit_allowed())
+        return 2;
+#endif
     if (argc > 1 && strcmp(argv[1], "migrate") == 0) {
         migrate = 1;
         argv[1] = argv[0];

@@ -2,6 +2,7 @@
  * ritra-bench: load generator for case submission and sync.
  *
  *   ritra-bench submit --conns N --cases M [--batch B] [--pipeline P] ...
+ *   ritra-bench get --ids FILE --conns N --cases M [--pipeline P] ...
  *   ritra-bench sync [--cases M] ...
  *
  * submit: N connections, one thread each, send M generated cases in all,
@@ -10,6 +11,11 @@
  * clock starts, so the client's own case generation is not measured. The
  * pipelined sender is here rather than in libritra because the library
  * exposes no per-request timing: latency is send -> reply of each request.
+ *
+ * get: the same sender with GetCase requests (by case_id) instead: M
+ * reads in all, each of a case drawn at random (fixed seed) from the ids
+ * in FILE, one UUID per line; every answer must carry the whole case
+ * (visibility FULL, i.e. the ids are the agency's own cases).
  *
  * sync: one libritra connection pulls the agency's whole feed from an
  * empty cursor (limit 1000 per pull) until more = false; with --cases it
@@ -43,9 +49,11 @@
 #define MAX_BAD_KEPT 5
 
 struct opts {
-    const char *addr, *ca, *cert, *key, *prefix;
+    const char *addr, *ca, *cert, *key, *prefix, *ids_file;
     int conns, pipeline, batch, persons, limit, json;
     long cases;
+    char **ids; /* get: the case ids to read */
+    size_t nids;
     double duration; /* seconds; 0: until every case is sent */
     uint64_t seed;
     int server_pid, pg_pid;
@@ -97,6 +105,31 @@ static uint8_t *pack_request(Ritra__Request *req, size_t *len)
     return buf;
 }
 
+/* splitmix64: the get mode's reproducible choice of cases. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* Read number n of this worker: GetCase of one of the ids. */
+static uint8_t *build_get(const struct worker *wk, uint64_t id, long n, size_t *len)
+{
+    Ritra__Request req = RITRA__REQUEST__INIT;
+    Ritra__GetCaseRequest get = RITRA__GET_CASE_REQUEST__INIT;
+    uint64_t pick = mix64(wk->o->seed ^ mix64(((uint64_t)wk->idx << 40) ^ (uint64_t)n));
+
+    get.case_id = wk->o->ids[pick % wk->o->nids];
+    req.id = id;
+    req.actor = "ritra-bench";
+    req.protocol_version = RITRA_PROTOCOL_VERSION;
+    req.op_case = RITRA__REQUEST__OP_GET_CASE;
+    req.get_case = &get;
+    return pack_request(&req, len);
+}
+
 /* Cases [first, first + count) of this worker as one request. */
 static uint8_t *build_request(const struct worker *wk, uint64_t id, long first, int count,
                               size_t *len)
@@ -107,6 +140,8 @@ static uint8_t *build_request(const struct worker *wk, uint64_t id, long first, 
     struct bench_case *bcs[MAX_BATCH];
     uint8_t *buf;
 
+    if (wk->o->ids != NULL)
+        return build_get(wk, id, first, len);
     for (int i = 0; i < count; i++) {
         char ref[128];
 
@@ -184,6 +219,18 @@ static void check_response(struct worker *wk, const Ritra__Response *r, size_t i
     if (r->status == NULL || r->status->code != RITRA__STATUS_CODE__OK) {
         for (int k = 0; k < wk->frame_cases[i]; k++)
             keep_bad(wk, where, r->status);
+        return;
+    }
+    if (wk->o->ids != NULL) {
+        if (r->result_case != RITRA__RESPONSE__RESULT_GET_CASE || r->get_case == NULL ||
+            r->get_case->case_ == NULL || strcmp(r->get_case->visibility, "FULL") != 0) {
+            Ritra__Status st = RITRA__STATUS__INIT;
+
+            st.message = "OK without the whole case";
+            keep_bad(wk, where, &st);
+            return;
+        }
+        wk->cases_ok++;
         return;
     }
     if (r->result_case == RITRA__RESPONSE__RESULT_SUBMIT_CASE && r->submit_case != NULL) {
@@ -394,26 +441,30 @@ static int run_submit(const struct opts *o, struct run_result *res, int quiet)
 static void print_submit(const struct opts *o, const struct run_result *r)
 {
     double cps = r->elapsed_s > 0 ? r->cases_ok / r->elapsed_s : 0;
+    const char *mode = o->ids ? "get" : "submit";
+    const char *op = o->batch > 0 ? "SubmitCases" : "SubmitCase";
 
-    printf("submit: %d conns, %s, %ld cases OK in %.2f s (%ld requests)\n", o->conns,
-           o->batch > 0 ? "SubmitCases" : "SubmitCase", r->cases_ok, r->elapsed_s, r->requests);
+    if (o->ids != NULL)
+        op = "GetCase";
+    printf("%s: %d conns, %s, %ld cases OK in %.2f s (%ld requests)\n", mode, o->conns, op,
+           r->cases_ok, r->elapsed_s, r->requests);
     if (o->batch > 0)
         printf("  batch %d cases per request, %d request(s) in flight per connection\n", o->batch,
                o->pipeline);
     else
         printf("  pipeline %d requests in flight per connection\n", o->pipeline);
-    printf("  %.1f cases/s; latency per request (send->reply): p50 %.2f ms, p90 %.2f ms, "
+    printf("  %.1f cases/s%s; latency per request (send->reply): p50 %.2f ms, p90 %.2f ms, "
            "p99 %.2f ms, max %.2f ms, mean %.2f ms\n",
-           cps, r->lat.p50 / 1e3, r->lat.p90 / 1e3, r->lat.p99 / 1e3, r->lat.max / 1e3,
-           r->lat.mean / 1e3);
+           cps, o->ids ? " read" : "", r->lat.p50 / 1e3, r->lat.p90 / 1e3, r->lat.p99 / 1e3,
+           r->lat.max / 1e3, r->lat.mean / 1e3);
     printf("  non-OK statuses: %ld; newly created: %ld\n", r->non_ok, r->created);
     usage_print(&r->usage, stdout);
     if (o->json) {
-        printf("{\"mode\":\"submit\",\"conns\":%d,\"pipeline\":%d,\"batch\":%d,\"persons\":%d,"
+        printf("{\"mode\":\"%s\",\"conns\":%d,\"pipeline\":%d,\"batch\":%d,\"persons\":%d,"
                "\"cases_ok\":%ld,\"created\":%ld,\"non_ok\":%ld,\"requests\":%ld,"
                "\"elapsed_s\":%.3f,\"cases_per_s\":%.1f,",
-               o->conns, o->pipeline, o->batch, o->persons, r->cases_ok, r->created, r->non_ok,
-               r->requests, r->elapsed_s, cps);
+               mode, o->conns, o->pipeline, o->batch, o->persons, r->cases_ok, r->created,
+               r->non_ok, r->requests, r->elapsed_s, cps);
         lat_json(&r->lat, stdout);
         usage_json(&r->usage, stdout);
         printf("\"failed\":%d}\n", r->failed);
@@ -513,6 +564,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: ritra-bench submit --conns N --cases M [--batch B] [--pipeline P]\n"
             "                          [--persons K] [--seed S] [--duration SECS]\n"
+            "       ritra-bench get --ids FILE --conns N --cases M [--pipeline P]\n"
+            "                       [--seed S] [--duration SECS]\n"
             "       ritra-bench sync [--cases M] [--limit L]\n"
             "common: [--addr HOST:PORT] [--ca F] [--cert F] [--key F] [--prefix REF]\n"
             "        [--server-pid PID] [--pg-pid POSTMASTER_PID] [--json]\n"
@@ -524,6 +577,8 @@ static void usage(FILE *f)
             "  --duration S  stop sending after S seconds even if cases remain\n"
             "  --prefix REF  external_ref prefix (default: bench-<time>-<pid>);\n"
             "                refs are REF-<conn>-<n>, so a new prefix means new cases\n"
+            "  get --ids FILE  M GetCase requests in all, each of a case drawn\n"
+            "                from FILE (one case_id per line, the agency's own)\n"
             "  sync --cases M  first load M new cases (with --conns/--batch,\n"
             "                default 4 connections, batches of 50), then pull\n"
             "defaults for --addr/--ca/--cert/--key: $RITRA_ADDR, $RITRA_CA,\n"
@@ -545,18 +600,60 @@ static int parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
+/* Reads the get mode's case ids, one per line. 0, or -1 with a message. */
+static int load_ids(struct opts *o)
+{
+    FILE *f = fopen(o->ids_file, "r");
+    char line[128];
+    size_t cap = 0;
+
+    if (f == NULL) {
+        fprintf(stderr, "ritra-bench: %s: %s\n", o->ids_file, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        if (o->nids == cap) {
+            cap = cap ? cap * 2 : 1024;
+            o->ids = realloc(o->ids, cap * sizeof(*o->ids));
+            if (o->ids == NULL)
+                abort();
+        }
+        if ((o->ids[o->nids++] = strdup(line)) == NULL)
+            abort();
+    }
+    fclose(f);
+    if (o->nids == 0) {
+        fprintf(stderr, "ritra-bench: %s: no case ids\n", o->ids_file);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"addr", required_argument, NULL, 'a'},     {"ca", required_argument, NULL, 'C'},
-        {"cert", required_argument, NULL, 'c'},     {"key", required_argument, NULL, 'k'},
-        {"conns", required_argument, NULL, 'n'},    {"cases", required_argument, NULL, 'm'},
-        {"batch", required_argument, NULL, 'b'},    {"pipeline", required_argument, NULL, 'p'},
-        {"persons", required_argument, NULL, 'P'},  {"seed", required_argument, NULL, 's'},
-        {"duration", required_argument, NULL, 'd'}, {"prefix", required_argument, NULL, 'x'},
-        {"limit", required_argument, NULL, 'l'},    {"server-pid", required_argument, NULL, 'S'},
-        {"pg-pid", required_argument, NULL, 'G'},   {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"addr", required_argument, NULL, 'a'},
+        {"ca", required_argument, NULL, 'C'},
+        {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},
+        {"conns", required_argument, NULL, 'n'},
+        {"cases", required_argument, NULL, 'm'},
+        {"batch", required_argument, NULL, 'b'},
+        {"pipeline", required_argument, NULL, 'p'},
+        {"persons", required_argument, NULL, 'P'},
+        {"seed", required_argument, NULL, 's'},
+        {"duration", required_argument, NULL, 'd'},
+        {"prefix", required_argument, NULL, 'x'},
+        {"limit", required_argument, NULL, 'l'},
+        {"server-pid", required_argument, NULL, 'S'},
+        {"pg-pid", required_argument, NULL, 'G'},
+        {"json", no_argument, NULL, 'j'},
+        {"ids", required_argument, NULL, 'I'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int ch, li = 0;
     long v;
@@ -580,6 +677,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'x':
             o->prefix = optarg;
+            break;
+        case 'I':
+            o->ids_file = optarg;
             break;
         case 'j':
             o->json = 1;
@@ -657,7 +757,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (strcmp(mode, "submit") != 0 && strcmp(mode, "sync") != 0) {
+    if (strcmp(mode, "submit") != 0 && strcmp(mode, "get") != 0 && strcmp(mode, "sync") != 0) {
         usage(stderr);
         return 2;
     }
@@ -688,8 +788,16 @@ int main(int argc, char **argv)
         return run_sync(&o) < 0 ? 2 : 0;
     }
     if (o.conns == 0 || o.cases == 0) {
-        fprintf(stderr, "ritra-bench: submit needs --conns and --cases\n");
+        fprintf(stderr, "ritra-bench: %s needs --conns and --cases\n", mode);
         return 2;
+    }
+    if (strcmp(mode, "get") == 0) {
+        if (o.ids_file == NULL || o.batch > 0) {
+            fprintf(stderr, "ritra-bench: get needs --ids and takes no --batch\n");
+            return 2;
+        }
+        if (load_ids(&o) < 0)
+            return 2;
     }
     if (o.cases < o.conns) {
         fprintf(stderr, "ritra-bench: --cases must be at least --conns\n");

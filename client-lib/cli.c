@@ -1,8 +1,10 @@
 /*
  * ritra: command-line client for the ritra case-exchange server, built on
  * libritra alone. This file holds what every command shares (flags,
- * connecting, errors, help) and the ping command; the case commands are
- * in cli_case.c and sync in cli_sync.c. Each command is one entry of the
+ * connecting, errors, help, subcommands, paging) and the ping command; the
+ * case commands are in cli_case.c, sync in cli_sync.c, share in
+ * cli_share.c, audit in cli_audit.c, search and case matches in
+ * cli_search.c, matches in cli_matches.c. Each command is one entry of the
  * commands[] table: adding one means writing its handler and help text.
  *
  * Exit status: see enum in cli.h; ritra --help prints the same list.
@@ -21,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "pbjson.h"
 #include "ritra.h"
 #include "ritra_config.h"
 
@@ -125,6 +128,21 @@ int cli_print_json(struct json_object *obj, int pretty)
     return rc;
 }
 
+int cli_print_message(const ProtobufCMessage *msg, int pretty, const char *what, size_t index)
+{
+    struct json_object *j = NULL;
+    struct pbjson_error pe;
+    char at[32] = "";
+
+    if (pbjson_from_message(msg, &j, &pe) == 0)
+        return cli_print_json(j, pretty);
+    if (index != CLI_NO_INDEX)
+        snprintf(at, sizeof(at), "[%zu]", index);
+    fprintf(stderr, "ritra: PROTOCOL: %s%s%s%s: %s\n", what, at, pe.path[0] ? "." : "", pe.path,
+            pe.reason);
+    return CLI_EXIT_INTERNAL;
+}
+
 static struct json_object *json_decimal(double v)
 {
     char buf[32];
@@ -189,6 +207,16 @@ int cli_expected_version(const char *arg, int64_t *out)
     return 0;
 }
 
+int cli_repeat(char **v, size_t *n, size_t cap, const char *flag, const char *value)
+{
+    if (*n >= cap) {
+        cli_usage_error("at most %zu %s values", cap, flag);
+        return -1;
+    }
+    v[(*n)++] = (char *)value;
+    return 0;
+}
+
 /* Global flags work before or after the command name: every command's
  * getopt_long sees them too. */
 int cli_getopt(struct cli *g, int argc, char **argv, const char *shortopts,
@@ -246,6 +274,122 @@ int cli_getopt(struct cli *g, int argc, char **argv, const char *shortopts,
     }
 }
 
+/* ---- subcommands and paging ---- */
+
+int cli_dispatch(struct cli *g, int argc, char **argv, const char *command,
+                 const struct cli_sub *subs, size_t n_subs)
+{
+    char names[256] = "";
+    size_t len = 0;
+    int ch;
+
+    if (argc >= 2 && argv[1][0] != '-') {
+        for (size_t i = 0; i < n_subs; i++) {
+            if (strcmp(argv[1], subs[i].name) == 0) {
+                optind = 0; /* GNU getopt: start over on the subcommand's arguments */
+                return subs[i].run(g, argc - 1, argv + 1);
+            }
+        }
+    } else {
+        /* No subcommand: only --help and the like make sense. */
+        ch = cli_getopt(g, argc, argv, "+:", NULL);
+        if (ch != -1)
+            return cli_other_flag(command, ch);
+    }
+    for (size_t i = 0; i < n_subs && len < sizeof(names); i++)
+        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+                                i == 0            ? ""
+                                : i + 1 == n_subs ? " or "
+                                                  : ", ",
+                                subs[i].name);
+    if (argc >= 2 && argv[1][0] != '-')
+        return cli_usage_error("%s has no subcommand \"%s\" (%s)", command, argv[1], names);
+    return cli_usage_error("%s wants a subcommand: %s", command, names);
+}
+
+int cli_paging_flag(struct cli_paging *p, int ch, const char *arg)
+{
+    long size;
+
+    switch (ch) {
+    case CLI_F_PAGE_SIZE:
+        if (cli_parse_long(arg, 1, p->max_size, &size) < 0) {
+            cli_usage_error("--page-size wants 1 to %ld, not \"%s\"", p->max_size, arg);
+            return -1;
+        }
+        p->size = (uint32_t)size;
+        return 1;
+    case CLI_F_PAGE_TOKEN:
+        p->token = arg;
+        return 1;
+    case CLI_F_ALL:
+        p->all = 1;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* "ritra: more NOUN: --page-token 'TOKEN'", quoted for the shell: tokens
+ * may hold '|' or '~'. */
+static void print_more(const char *noun, const char *next)
+{
+    char clean[512];
+
+    fprintf(stderr, "ritra: more %s: --page-token '", noun);
+    for (const char *p = cli_clean(clean, sizeof(clean), next); *p != '\0'; p++) {
+        if (*p == '\'')
+            fputs("'\\''", stderr);
+        else
+            putc(*p, stderr);
+    }
+    fputs("'\n", stderr);
+}
+
+int cli_pages(struct cli *g, struct ritra_conn *c, const struct cli_pager *pager, void *query,
+              const struct cli_paging *p)
+{
+    char *token = NULL;
+    const char *at = p->token != NULL ? p->token : "";
+    int rc;
+
+    for (;;) {
+        Ritra__Response *resp = NULL;
+        const char *next = "";
+
+        rc = pager->page(g, c, query, at, &resp, &next);
+        if (rc != CLI_EXIT_OK || next == NULL || next[0] == '\0') {
+            ritra__response__free_unpacked(resp, NULL);
+            break;
+        }
+        if (!p->all) {
+            print_more(pager->noun, next);
+            ritra__response__free_unpacked(resp, NULL);
+            break;
+        }
+        if (strcmp(at, next) == 0) {
+            /* Following it would loop forever. */
+            fputs("ritra: PROTOCOL: the server repeated a page token\n", stderr);
+            ritra__response__free_unpacked(resp, NULL);
+            rc = CLI_EXIT_INTERNAL;
+            break;
+        }
+        free(token);
+        token = strdup(next);
+        ritra__response__free_unpacked(resp, NULL);
+        if (token == NULL) {
+            fputs("ritra: NOMEM: out of memory\n", stderr);
+            rc = CLI_EXIT_INTERNAL;
+            break;
+        }
+        at = token;
+    }
+    free(token);
+    if (fflush(stdout) != 0)
+        rc = CLI_EXIT_INTERNAL;
+    return rc;
+}
+
 /* ---- help ---- */
 
 static void print_usage(FILE *f)
@@ -283,9 +427,19 @@ static void print_usage(FILE *f)
           f);
 }
 
+/* A command's help, then that of its subcommands kept elsewhere ("case
+ * matches" after "case"). */
 static int print_command_help(const struct cli_command *c)
 {
+    size_t len = strlen(c->name);
+
     fputs(c->help, stdout);
+    for (const struct cli_command *const *x = find_command_entry(NULL); *x != NULL; x++) {
+        if (strncmp((*x)->name, c->name, len) == 0 && (*x)->name[len] == ' ') {
+            putchar('\n');
+            fputs((*x)->help, stdout);
+        }
+    }
     puts("\nGlobal flags and exit status: ritra --help");
     return CLI_EXIT_OK;
 }
@@ -481,12 +635,12 @@ static const struct cli_command ping_command = {
     "              the elapsed time and how many were answered OK\n",
 };
 
-/* Defined in cli_share.c; the declaration belongs beside the others in cli.h. */
-extern const struct cli_command cli_share_command;
-
+/* In the order of ritra --help; a subcommand kept outside its command's
+ * file ("case matches") follows its command. */
 static const struct cli_command *const commands[] = {
-    &ping_command,      &cli_case_command,  &cli_sync_command,
-    &cli_share_command, &cli_audit_command, NULL,
+    &ping_command,        &cli_case_command,  &cli_case_matches_command,
+    &cli_sync_command,    &cli_share_command, &cli_search_command,
+    &cli_matches_command, &cli_audit_command, NULL,
 };
 
 /* The entry for name (NULL at the end when there is none); for a NULL
@@ -505,15 +659,27 @@ static const struct cli_command *find_command(const char *name)
     return *find_command_entry(name);
 }
 
+/* The entry for the two words "a b" when there is one. */
+static const struct cli_command *find_subcommand(const char *a, const char *b)
+{
+    char name[64];
+    int n = snprintf(name, sizeof(name), "%s %s", a, b);
+
+    return n > 0 && (size_t)n < sizeof(name) ? find_command(name) : NULL;
+}
+
 static int cmd_help(int argc, char **argv)
 {
-    const struct cli_command *c;
+    const struct cli_command *c = NULL;
 
     if (argc < 2) {
         print_usage(stdout);
         return CLI_EXIT_OK;
     }
-    c = find_command(argv[1]);
+    if (argc >= 3)
+        c = find_subcommand(argv[1], argv[2]);
+    if (c == NULL)
+        c = find_command(argv[1]);
     if (c == NULL)
         return cli_usage_error("no command \"%s\"", argv[1]);
     return print_command_help(c);
@@ -565,9 +731,13 @@ int main(int argc, char **argv)
     argv += optind;
     if (strcmp(argv[0], "help") == 0)
         return cmd_help(argc, argv);
-    cmd = find_command(argv[0]);
-    if (cmd == NULL)
+    /* "case matches" is an entry of its own; "case get" is not. */
+    if (argc >= 2 && (cmd = find_subcommand(argv[0], argv[1])) != NULL) {
+        argc--;
+        argv++;
+    } else if ((cmd = find_command(argv[0])) == NULL || strchr(argv[0], ' ') != NULL) {
         return cli_usage_error("unknown command \"%s\"", argv[0]);
+    }
     optind = 0; /* GNU getopt: start over on the command's own arguments */
     return cmd->run(&g, argc, argv);
 }

@@ -34,7 +34,7 @@ int config_init(struct config *cfg)
     cfg->audit_chain_interval_ms = 1000;
     cfg->match_threshold = 18;
     cfg->match_possible_threshold = 10;
-    cfg->search_min_score = 8;
+    cfg->search_min_score = 2;
     cfg->match_block_cap = 200;
     cfg->match_batch = 64;
     cfg->match_interval_ms = 200;

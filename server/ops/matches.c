@@ -75,8 +75,7 @@ enum {
     L_OTHER_ROLE,
     L_OTHER_REF,
     L_OTHER_PB,
-    L_OTHER_FACTS,
-    L_CREATED_RAW = L_OTHER_FACTS + MVIEW_FACTS_COLUMNS
+    L_OTHER_FACTS
 };
 
 struct candidate_out {
@@ -168,7 +167,7 @@ static void listed(struct db_txn *t, enum db_outcome db, void *arg)
             top = xl;
     }
     if (n > 0 && n == limit) /* a full page: there may be more */
-        snprintf(token, sizeof(token), MATCHES_TOKEN_PREFIX "%s|%s", col(res, n - 1, L_CREATED_RAW),
+        snprintf(token, sizeof(token), MATCHES_TOKEN_PREFIX "%s|%s", col(res, n - 1, L_CREATED),
                  col(res, n - 1, L_ID));
     out.candidates = ptrs;
     out.n_candidates = (size_t)n;
@@ -190,7 +189,7 @@ out:
     free(ptrs);
 }
 
-/* "M1~<created_at as stored>|<candidate uuid>". */
+/* "M1~<created_at, RFC 3339 with microseconds>|<candidate uuid>". */
 static bool parse_token(const char *token, char *ts, size_t tslen, char *uuid, size_t uuidlen)
 {
     const char *body, *bar;
@@ -216,7 +215,7 @@ void op_list_matches(struct request *r)
         "decided_by, decided_actor, reason, "
         "own_person, own_identity, own_role, own_ref, own_pb, " MVIEW_FACTS("own_facts") ", "
         "other_person, other_identity, other_role, other_ref, other_pb, "
-        MVIEW_FACTS("other_facts") ", created_at::text"
+        MVIEW_FACTS("other_facts")
         " FROM ritra_match_list($1, $2::uuid, $3::timestamptz, $4::uuid, $5::integer)";
     /* clang-format on */
     const Ritra__ListMatchesRequest *m = request_msg(r)->list_matches;
@@ -509,8 +508,8 @@ static void got_case_matches(struct db_txn *t, enum db_outcome db, void *arg)
     }
     for (int i = 0; i < np; i++) {
         Ritra__PersonLink *l = &links[i];
-        bool queued = strcmp(col(pr, i, 5), "t") == 0;
         const char *identity = col(pr, i, 2);
+        long others = strtol(col(pr, i, 7), NULL, 10);
 
         ritra__person_link__init(l);
         l->person_id = (char *)col(pr, i, 0);
@@ -518,11 +517,9 @@ static void got_case_matches(struct db_txn *t, enum db_outcome db, void *arg)
         l->identity_id = (char *)identity;
         l->linked_by = (char *)col(pr, i, 3);
         l->score = strtod(col(pr, i, 4), NULL);
-        /* A changed record keeps its link while it waits to be matched again. */
-        l->state = *identity == '\0'                  ? "PENDING"
-                   : strcmp(l->linked_by, "new") == 0 ? "NEW"
-                                                      : "LINKED";
-        (void)queued;
+        /* A changed record keeps its identity while it waits to be matched
+         * again; NEW and LINKED say whether anyone else shares it. */
+        l->state = *identity == '\0' ? "PENDING" : others == 0 ? "NEW" : "LINKED";
         l->review_pending = (uint32_t)strtoul(col(pr, i, 6), NULL, 10);
         link_ptrs[i] = l;
     }
@@ -588,7 +585,7 @@ void op_case_matches(struct request *r)
 {
     static const char persons_sql[] =
         "SELECT person_id, person_ref, identity_id, linked_by, linked_score, queued,"
-        " review_pending FROM ritra_case_matches($1::uuid)";
+        " review_pending, others FROM ritra_case_matches($1::uuid)";
     /* clang-format off */
     static const char related_sql[] =
         "SELECT person_ref, identity_id, case_id, external_ref, version, status, "

@@ -340,7 +340,8 @@ static void test_same_victim_from_two_agencies_is_linked_automatically(void **st
     assert_string_equal(a->case_matches->persons[0]->identity_id,
                         b->case_matches->persons[0]->identity_id);
     /* The later record joined the earlier one's identity. */
-    assert_string_equal(a->case_matches->persons[0]->state, "NEW");
+    assert_string_equal(a->case_matches->persons[0]->state, "LINKED");
+    assert_string_equal(a->case_matches->persons[0]->linked_by, "new");
     assert_string_equal(b->case_matches->persons[0]->state, "LINKED");
     assert_string_equal(b->case_matches->persons[0]->linked_by, "auto");
     assert_true(b->case_matches->persons[0]->score >= 18.0);
@@ -647,9 +648,9 @@ static void test_reject_is_remembered_across_resubmission(void **state)
     expect(d, RITRA__STATUS_CODE__OK, "reject");
     assert_string_equal(d->decide_match->status, "REJECTED");
     release(d);
-    /* Deciding twice is refused. */
-    d = decide(MIGRACION, cand, "CONFIRM", "Es la misma persona");
-    expect(d, RITRA__STATUS_CODE__FAILED_PRECONDITION, "decide again");
+    /* Rejecting twice is refused. */
+    d = decide(MIGRACION, cand, "REJECT", "Otra persona");
+    expect(d, RITRA__STATUS_CODE__FAILED_PRECONDITION, "reject again");
     release(d);
     /* MIGRACION now records the full birth date: the pair would link... */
     one_init(&again, "MIG-MATCH-POSS-R", PAIRS[1].given, PAIRS[1].first, PAIRS[1].second,
@@ -668,6 +669,14 @@ static void test_reject_is_remembered_across_resubmission(void **state)
     assert_string_equal(candidate_between(l, fgn_case, mig_case)->reason,
                         "Distinta madre según el registro civil");
     release(l);
+    /* A reviewer may re-decide: confirming the rejected pair joins them. */
+    d = decide(MIGRACION, cand, "CONFIRM", "Nueva prueba: misma huella dactilar");
+    expect(d, RITRA__STATUS_CODE__OK, "re-decide");
+    assert_string_equal(d->decide_match->status, "CONFIRMED");
+    release(d);
+    identity_of(FGN, fgn_case, a);
+    identity_of(MIGRACION, mig_case, b);
+    assert_string_equal(a, b);
 }
 
 static void test_confirm_links_then_unmerge_splits_and_blocks_merge(void **state)
@@ -701,12 +710,31 @@ static void test_confirm_links_then_unmerge_splits_and_blocks_merge(void **state
     assert_string_not_equal(a, b);
     identity_of(MIGRACION, mig_case, person);
     assert_string_equal(person, b);
+    l = await_matched(MIGRACION, mig_case);
+    assert_string_equal(l->case_matches->persons[0]->state, "NEW");
+    assert_string_equal(l->case_matches->persons[0]->linked_by, "unmerge");
+    release(l);
     /* Alone now: a second unmerge has nothing to split. */
     person_of(MIGRACION, mig_case, person);
     d = unmerge(MIGRACION, person);
     expect(d, RITRA__STATUS_CODE__FAILED_PRECONDITION, "unmerge alone");
     release(d);
-    /* The unmerge left a rejection behind: merging back is refused. */
+    /* An unmerge can be undone by merging back. */
+    d = merge(MIGRACION, b, a);
+    expect(d, RITRA__STATUS_CODE__OK, "merge back");
+    assert_int_equal(d->merge_identities->records_moved, 1);
+    release(d);
+    identity_of(FGN, fgn_case, a);
+    assert_string_equal(a, b);
+    /* A rejection between the two identities blocks a merge: reject the
+     * pair after an unmerge, then try to merge. */
+    d = unmerge(MIGRACION, person);
+    expect(d, RITRA__STATUS_CODE__OK, "unmerge again");
+    snprintf(b, sizeof(b), "%s", d->unmerge_person->identity_id);
+    release(d);
+    d = decide(FGN, cand, "REJECT", "Otra persona después de todo");
+    expect(d, RITRA__STATUS_CODE__OK, "reject a confirmed pair that was separated");
+    release(d);
     d = merge(MIGRACION, b, a);
     expect(d, RITRA__STATUS_CODE__FAILED_PRECONDITION, "merge across a rejection");
     release(d);
@@ -739,6 +767,46 @@ static void test_merge_identities_moves_records(void **state)
     release(d);
     identity_of(FGN, cx, ix);
     assert_string_equal(ix, iy);
+}
+
+static void test_list_matches_pages_follow_their_tokens(void **state)
+{
+    Ritra__Response *all = list_matches(FGN, "ALL", NULL), *page;
+    char token[160] = "", seen[64][40];
+    size_t n_seen = 0, total;
+
+    (void)state;
+    expect(all, RITRA__STATUS_CODE__OK, "list all");
+    total = all->list_matches->n_candidates;
+    assert_true(total >= 2); /* the review tests above left some */
+    for (int pages = 0; pages < 64; pages++) {
+        Ritra__Request req = RITRA__REQUEST__INIT;
+        Ritra__ListMatchesRequest m = RITRA__LIST_MATCHES_REQUEST__INIT;
+
+        m.status = "ALL";
+        m.case_id = "";
+        m.page_size = 1;
+        m.page_token = token;
+        req.op_case = RITRA__REQUEST__OP_LIST_MATCHES;
+        req.list_matches = &m;
+        page = call(FGN, &req);
+        expect(page, RITRA__STATUS_CODE__OK, "page");
+        assert_true(page->list_matches->n_candidates <= 1);
+        if (page->list_matches->n_candidates == 1) {
+            const char *id = page->list_matches->candidates[0]->candidate_id;
+
+            for (size_t i = 0; i < n_seen; i++)
+                assert_string_not_equal(seen[i], id);
+            assert_string_equal(id, all->list_matches->candidates[n_seen]->candidate_id);
+            snprintf(seen[n_seen++], 40, "%s", id);
+        }
+        snprintf(token, sizeof(token), "%s", page->list_matches->next_page_token);
+        release(page);
+        if (token[0] == '\0')
+            break;
+    }
+    assert_int_equal(n_seen, total);
+    release(all);
 }
 
 static void test_search_cases_filters_by_event_and_exploitation(void **state)
@@ -880,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_reject_is_remembered_across_resubmission),
         cmocka_unit_test(test_confirm_links_then_unmerge_splits_and_blocks_merge),
         cmocka_unit_test(test_merge_identities_moves_records),
+        cmocka_unit_test(test_list_matches_pages_follow_their_tokens),
         cmocka_unit_test(test_search_cases_filters_by_event_and_exploitation),
         cmocka_unit_test(test_malformed_requests_name_the_field),
     };

@@ -28,6 +28,10 @@
 #include <unistd.h>
 
 #include "bench_stat.h"
+#include "match/from_proto.h"
+#include "match/score.h"
+#include "match_query.h"
+#include "pgtext.h"
 #include "ritra.h"
 
 struct ropt {
@@ -962,6 +966,186 @@ static void search_phase(const struct ropt *o, PGconn *db, struct ritra_conn *po
     free(q);
 }
 
+/*
+ * The candidate query of SearchPersons three ways, on the keys the server
+ * computes for the same queries (mquery_build, score_blocking_keys), in a
+ * superuser session acting as the searching agency:
+ *
+ *   function   ritra_search_candidates() as the server calls it;
+ *   keys only  the same candidate records without any access decision;
+ *   set-based  the same rows and levels with the decision written as joins
+ *              (cases, agencies, grants, policy_defaults) in one statement,
+ *              the rules of ritra_case_level/ritra_search_level inline: a
+ *              sketch of a cheaper ritra_search_candidates, checked here to
+ *              return exactly the function's (person, level) pairs.
+ */
+static const char sql_function[] =
+    "SELECT person_id::text, (facts).level::text, identity_id, role, person_ref, person_pb,"
+    "       (facts).owner_code, (facts).owner_name, (facts).contact"
+    "  FROM ritra_search_candidates($1::text[], $2::integer, '{}'::text[]) ORDER BY 1";
+
+static const char sql_keys_only[] =
+    "SELECT DISTINCT m.person_id, m.identity_id, m.role, m.case_id, m.person_pb"
+    "  FROM unnest($1::text[]) AS k (key)"
+    " CROSS JOIN LATERAL (SELECT array_agg(s.person_id) AS ids"
+    "                       FROM (SELECT mk.person_id FROM match_keys mk"
+    "                              WHERE mk.key = k.key LIMIT $2::integer + 1) s) b"
+    "  JOIN match_persons m ON m.person_id = ANY (b.ids)"
+    " WHERE cardinality(b.ids) <= $2::integer";
+
+static const char sql_set_based[] =
+    "WITH ag AS ("
+    "  SELECT a.agency_id, a.kind,"
+    "         coalesce((SELECT d.level FROM policy_defaults d WHERE d.viewer_kind = a.kind), 0)"
+    "           AS kind_default"
+    "    FROM agencies a WHERE a.agency_id = $3::integer),"
+    " cand AS ("
+    "  SELECT DISTINCT m.person_id, m.identity_id, m.role, m.case_id, m.person_pb"
+    "    FROM unnest($1::text[]) AS k (key)"
+    "   CROSS JOIN LATERAL (SELECT array_agg(s.person_id) AS ids"
+    "                         FROM (SELECT mk.person_id FROM match_keys mk"
+    "                                WHERE mk.key = k.key LIMIT $2::integer + 1) s) b"
+    "    JOIN match_persons m ON m.person_id = ANY (b.ids)"
+    "   WHERE cardinality(b.ids) <= $2::integer),"
+    " f AS ("
+    "  SELECT cand.*, c.owner_agency_id, c.handling_code, c.h3_allow_hits, ag.agency_id AS viewer,"
+    "         ag.kind, ag.kind_default, coalesce(g.direct, 0) AS direct,"
+    "         coalesce(g.by_kind, 0) AS by_kind"
+    "    FROM cand JOIN cases c ON c.case_id = cand.case_id CROSS JOIN ag"
+    "    LEFT JOIN LATERAL ("
+    "      SELECT max(gr.level) FILTER (WHERE gr.grantee_agency_id = ag.agency_id) AS direct,"
+    "             max(gr.level) FILTER (WHERE gr.grantee_kind = ag.kind) AS by_kind"
+    "        FROM grants gr WHERE gr.case_id = c.case_id AND gr.state = 'accepted'"
+    "         AND (gr.expires_at IS NULL OR gr.expires_at > now())) g ON true),"
+    " l AS ("
+    "  SELECT f.*, CASE WHEN f.owner_agency_id = f.viewer THEN 3"
+    "                   WHEN f.kind = 'auditor' THEN 0"
+    "                   WHEN f.handling_code = 'H3' THEN f.direct"
+    "                   ELSE greatest(f.direct, f.by_kind, f.kind_default) END AS case_level"
+    "    FROM f),"
+    " s AS ("
+    "  SELECT l.*, CASE WHEN l.case_level >= 1 THEN l.case_level"
+    "                   WHEN l.kind NOT IN ('police', 'prosecutor') THEN 0"
+    "                   WHEN l.handling_code = 'H3' AND NOT l.h3_allow_hits THEN 0"
+    "                   ELSE 1 END AS level"
+    "    FROM l)"
+    " SELECT s.person_id::text, s.level::text, s.identity_id, s.role, p.person_ref, s.person_pb,"
+    "        o.code, o.name, o.contact"
+    "   FROM s JOIN persons p ON p.person_id = s.person_id"
+    "   JOIN agencies o ON o.agency_id = s.owner_agency_id"
+    "  WHERE s.level >= 1 ORDER BY 1";
+
+/* Runs sql with the keys; returns the time and fills *rows (and the
+ * "person level" lines of the first two columns into out, if given). */
+static int64_t timed(PGconn *db, const char *sql, int nparams, const char *const *v, long *rows,
+                     struct sbuf *out)
+{
+    int64_t t0 = bench_now_us(), t;
+    PGresult *r = PQexecParams(db, sql, nparams, NULL, v, NULL, NULL, 0);
+
+    t = bench_now_us() - t0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "experiment: %s", PQresultErrorMessage(r));
+        exit(1);
+    }
+    *rows = PQntuples(r);
+    for (int i = 0; out != NULL && i < PQntuples(r); i++)
+        sb_printf(out, "%s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    PQclear(r);
+    return t;
+}
+
+static void search_sql_experiment(const struct ropt *o, PGconn *db, int searcher,
+                                  const struct bm_hold *h, long nh)
+{
+    long n = 0, rows_f = 0, rows_k = 0, rows_s = 0, mismatched = 0;
+    uint32_t *tf = calloc((size_t)o->profile + 1, sizeof(uint32_t)),
+             *tk = calloc((size_t)o->profile + 1, sizeof(uint32_t)),
+             *ts = calloc((size_t)o->profile + 1, sizeof(uint32_t));
+    struct lat_summary sf, sk, ss;
+    char agency[16], cap[16], sql[128];
+
+    if (tf == NULL || tk == NULL || ts == NULL)
+        abort();
+    snprintf(agency, sizeof(agency), "%d", searcher);
+    snprintf(cap, sizeof(cap), "%d", 200);
+    snprintf(sql, sizeof(sql), "SELECT set_config('ritra.agency_id', '%d', false)", searcher);
+    bm_exec(db, sql);
+    for (long i = 0; i < nh && n < o->profile; i++) {
+        struct query q;
+        struct mquery mq;
+        struct match_proto mp;
+        char keys[SCORE_MAX_KEYS][SCORE_KEY_MAX], *kp[SCORE_MAX_KEYS], *lit;
+        size_t nk;
+        const char *v[3];
+        struct sbuf a = {0}, b = {0};
+        long r1 = 0, r2 = 0, r3 = 0;
+
+        if (h[i].kind != BM_HOLD_SEARCH)
+            continue;
+        make_query(&q, &h[i], o->seed, n);
+        mquery_build(&mq, &q.req);
+        if (match_proto_fill(&mp, &mq.person) < 0)
+            abort();
+        nk = score_blocking_keys(&mp.person, keys, SCORE_MAX_KEYS);
+        match_proto_clear(&mp);
+        for (size_t k = 0; k < nk; k++)
+            kp[k] = keys[k];
+        lit = pgtext_array(kp, nk);
+        if (lit == NULL)
+            abort();
+        v[0] = lit;
+        v[1] = cap;
+        v[2] = agency;
+        for (int k = 0; k < 3; k++) { /* rotating order, as in the search phase */
+            switch ((n + k) % 3) {
+            case 0:
+                tf[n] = (uint32_t)timed(db, sql_function, 2, v, &r1, &a);
+                break;
+            case 1:
+                tk[n] = (uint32_t)timed(db, sql_keys_only, 2, v, &r2, NULL);
+                break;
+            default:
+                ts[n] = (uint32_t)timed(db, sql_set_based, 3, v, &r3, &b);
+            }
+        }
+        rows_f += r1;
+        rows_k += r2;
+        rows_s += r3;
+        if (a.len != b.len || (a.len > 0 && memcmp(a.p, b.p, a.len) != 0))
+            mismatched++;
+        sb_free(&a);
+        sb_free(&b);
+        free(lit);
+        n++;
+    }
+    bm_exec(db, "SELECT set_config('ritra.agency_id', '', false)");
+    if (n == 0)
+        return;
+    lat_summarize(tf, (size_t)n, &sf);
+    lat_summarize(tk, (size_t)n, &sk);
+    lat_summarize(ts, (size_t)n, &ss);
+    printf("Candidate query of SearchPersons, three ways, on the server's keys for %ld of the "
+           "queries (superuser session acting as the police agency, through libpq):\n\n"
+           "| statement | p50 ms | p90 ms | max ms | mean ms | rows/query |\n"
+           "|---|---|---|---|---|---|\n",
+           n);
+    printf("| `ritra_search_candidates()` (as the server calls it) | %.2f | %.2f | %.2f | %.2f | "
+           "%.1f |\n",
+           ms(sf.p50), ms(sf.p90), ms(sf.max), ms(sf.mean), (double)rows_f / (double)n);
+    printf("| the same candidates, no access decision | %.2f | %.2f | %.2f | %.2f | %.1f |\n",
+           ms(sk.p50), ms(sk.p90), ms(sk.max), ms(sk.mean), (double)rows_k / (double)n);
+    printf("| the same rows and levels, decision as joins in one statement | %.2f | %.2f | %.2f | "
+           "%.2f | %.1f |\n\n",
+           ms(ss.p50), ms(ss.p90), ms(ss.max), ms(ss.mean), (double)rows_s / (double)n);
+    printf("The set-based statement returned the function's (person, level) pairs exactly for "
+           "%ld of the %ld queries.\n\n",
+           n - mismatched, n);
+    free(tf);
+    free(tk);
+    free(ts);
+}
+
 /* ---- profile ------------------------------------------------------------------------ */
 
 static void sys_set(PGconn *db, const char *setting)
@@ -1018,6 +1202,8 @@ static void profile_phase(const struct ropt *o, PGconn *db, struct ritra_conn **
     bm_exec(db, "ALTER SYSTEM RESET auto_explain.log_nested_statements");
     bm_exec(db, "ALTER SYSTEM RESET log_min_messages");
     bm_exec(db, "SELECT pg_reload_conf()");
+    nanosleep(&settle, NULL);
+    search_sql_experiment(o, db, searcher, h, nh);
 }
 
 /* ---- main ----------------------------------------------------------------------------- */

@@ -1156,6 +1156,17 @@ static void sys_set(PGconn *db, const char *setting)
     bm_exec(db, sql);
 }
 
+/* Fresh connections: the server closes one idle for idle_timeout (5
+ * minutes by default), which the owners' are while the police searches. */
+static void reconnect(const struct ropt *o, struct ritra_conn **conns)
+{
+    for (int a = 0; a < BM_N_OWNERS; a++) {
+        if (conns[a] != NULL)
+            ritra_close(conns[a]);
+        conns[a] = connect_as(o, bm_owner_codes[a]);
+    }
+}
+
 static void profile_phase(const struct ropt *o, PGconn *db, struct ritra_conn **conns, int searcher,
                           const struct bm_hold *h, long nh)
 {
@@ -1163,6 +1174,7 @@ static void profile_phase(const struct ropt *o, PGconn *db, struct ritra_conn **
 
     if (!have_pgss || o->profile <= 0)
         return;
+    reconnect(o, conns);
     sys_set(db, "pg_stat_statements.track = 'all'");
     sys_set(db, "auto_explain.log_min_duration = '10ms'");
     sys_set(db, "auto_explain.log_analyze = on");
@@ -1292,8 +1304,9 @@ int bm_run_main(int argc, char **argv)
         if (!have_pgss)
             fprintf(stderr, "run: pg_stat_statements is not loaded; no database profile\n");
     }
-    for (int a = 0; a < BM_N_OWNERS; a++)
-        conns[a] = connect_as(&o, bm_owner_codes[a]);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a failed phase keeps what came before */
+    memset(conns, 0, sizeof(conns));
+    reconnect(&o, conns);
 
     if (fid > 0) {
         printf("#### Fidelity of the fixture (%d cases loaded by COPY and submitted through the "
@@ -1301,8 +1314,10 @@ int bm_run_main(int argc, char **argv)
                fid);
         fid_rc = fidelity(db, conns, fid);
     }
+    reconnect(&o, conns);
     match_phase(&o, db, conns, h, nh, "mb", true);
     build_baseline(db, searcher);
+    reconnect(&o, conns);
     search_phase(&o, db, conns[1], searcher, h, nh, nh, true, true);
     profile_phase(&o, db, conns, searcher, h, nh);
     for (int a = 0; a < BM_N_OWNERS; a++)

@@ -9,9 +9,9 @@
  *
  * Between claim and apply nothing is locked: apply re-checks that the
  * identities each decision relied on are unchanged and fails the batch
- * with a serialization error otherwise, and the round starts again. A full
- * batch schedules the next round at once; an empty queue waits for the
- * timer or a kick.
+ * with a serialization error otherwise, and the round starts again. A
+ * batch that matched anything schedules the next round at once; an empty
+ * queue waits for the timer or a kick.
  */
 #include "matcher.h"
 
@@ -395,7 +395,10 @@ static void applied(struct db_txn *t, enum db_outcome db, void *arg)
 {
     struct matcher *m = arg;
     struct batch *b = m->b;
-    bool full = b->n >= (size_t)m->cfg->match_batch;
+    /* Look again at once: the claim limits queue rows, and a person with a
+     * document is queued twice, so a batch short of match_batch persons
+     * does not mean the queue is empty. An empty claim ends the burst. */
+    bool more = b->n > 0;
 
     if (db == DB_RETRY && m->retries < 5) {
         m->retries++;
@@ -412,7 +415,7 @@ static void applied(struct db_txn *t, enum db_outcome db, void *arg)
     for (size_t i = 0; i < b->n; i++)
         if (!b->subj[i].drop && !*b->subj[i].identity && m->freq != NULL)
             score_freq_add_person(m->freq, &b->subj[i].mr.mp.person);
-    round_end(m, full);
+    round_end(m, more);
 }
 
 static void apply(struct matcher *m)

@@ -250,10 +250,15 @@ void sb_puts(struct sbuf *b, const char *s)
 void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
     va_list ap;
+    char probe[1];
     int n;
 
+    /* gcc's fortified vsnprintf under UBSan reports a "null format string"
+     * unless it is shown fmt cannot be NULL. */
+    if (fmt == NULL)
+        abort();
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(probe, sizeof(probe), fmt, ap);
     va_end(ap);
     if (n < 0)
         abort();

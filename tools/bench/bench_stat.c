@@ -1,6 +1,7 @@
 #include "bench_stat.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -107,9 +108,12 @@ static uint64_t pg_ticks(int pm)
     if (d == NULL)
         return total;
     while ((e = readdir(d)) != NULL) {
-        int pid = atoi(e->d_name);
+        char *end = NULL;
+        long pid = strtol(e->d_name, &end, 10);
 
-        if (pid > 0 && pid != pm && read_stat(pid, &ppid, t) == 0 && ppid == pm)
+        if (end == e->d_name || *end != '\0' || pid <= 0 || pid > INT_MAX)
+            continue;
+        if (pid != pm && read_stat((int)pid, &ppid, t) == 0 && ppid == pm)
             total += t[0] + t[1];
     }
     closedir(d);

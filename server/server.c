@@ -381,8 +381,12 @@ void server_free(struct server *s)
         return;
     while (s->conns != NULL)
         conn_abort(s->conns->conn);
+    /* The pool first: freeing it fails the transactions still in flight,
+     * and their callbacks (the audit chainer's, the matcher's) must find
+     * their owners alive. Freeing the chainer first let a chain
+     * transaction's callback write into freed memory at shutdown. */
+    db_pool_free(s->db);
     audit_chain_free(s->audit);
-    db_pool_free(s->db); /* fails the matcher's transaction in flight, if any */
     matcher_free(s->matcher);
     if (s->listener)
         evconnlistener_free(s->listener);

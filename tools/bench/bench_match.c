@@ -5,12 +5,18 @@
  *                          [--new K] [--queries Q] [--fidelity F] --holds FILE
  *   ritra-match-bench run  --pg CONNINFO --holds FILE --addr HOST:PORT --pki DIR
  *                          --server-log FILE [--server-pid PID] [--warmup W]
+ *   ritra-match-bench blocking --records N [--seed S] [--matches M] [--new K]
+ *                          [--queries Q] [--cap C]
  *
  * load is the benchmark's fixture (bench_match_load.c): it writes colgen
  * persons straight into PostgreSQL with COPY, as the superuser, the way
  * ritra-server and its matcher would have written them, and keeps some
  * records out (the held-out file) for run. run drives the server through
  * libritra and the pg_trgm baseline through libpq (bench_match_run.c).
+ * blocking needs no database: it makes the same records and queries and
+ * tells, for each held-out record, whether a loaded record of its identity
+ * shares a blocking key with it in a block the server would read (at most
+ * C records), only in blocks it skips, or not at all.
  */
 #include "bench_match.h"
 
@@ -424,6 +430,9 @@ int main(int argc, char **argv)
         return bm_load_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return bm_run_main(argc - 1, argv + 1);
-    fprintf(stderr, "usage: ritra-match-bench load|run OPTIONS (see tools/bench/match-speed)\n");
+    if (argc >= 2 && strcmp(argv[1], "blocking") == 0)
+        return bm_blocking_main(argc - 1, argv + 1);
+    fprintf(stderr,
+            "usage: ritra-match-bench load|run|blocking OPTIONS (see tools/bench/match-speed)\n");
     return 2;
 }

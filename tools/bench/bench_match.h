@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "../eval/colgen.h"
+#include "match/score.h"
 #include "ritra.pb-c.h"
 
 /* Every case, loaded or submitted, names this actor (created_by). */
@@ -99,7 +100,13 @@ long bm_query_long(PGconn *db, const char *sql);
 PGconn *bm_connect(const char *conninfo);
 int bm_agency_id(PGconn *db, const char *code);
 
+/* The blocking keys ritra-server computes for the i-th search query made
+ * from h (the query run sends: mquery_build, score_blocking_keys). keys
+ * holds SCORE_MAX_KEYS keys of SCORE_KEY_MAX bytes. */
+size_t bm_query_keys(const struct bm_hold *h, uint64_t seed, long i, char keys[][SCORE_KEY_MAX]);
+
 int bm_load_main(int argc, char **argv);
+int bm_blocking_main(int argc, char **argv);
 int bm_run_main(int argc, char **argv);
 
 #endif

@@ -720,13 +720,41 @@ static int plan_holds(struct plan *pl, const struct lopt *o)
     return pl->n_loaded == o->records ? 0 : -1;
 }
 
+/* Generates the records (about 2.3 per generated person) and decides what
+ * is loaded and what held out; the same for the same options. */
+static void make_plan(struct plan *pl, const struct lopt *o)
+{
+    int64_t t0 = bench_now_us();
+    size_t n_base;
+
+    for (n_base = (size_t)(o->records / 2) + 1000;; n_base = n_base * 3 / 2) {
+        free(pl->rec);
+        free(pl->ent_start);
+        free(pl->ent_len);
+        free(pl->excluded);
+        free(pl->loaded);
+        free(pl->holds);
+        pl->n_rec = colgen_generate(o->seed, n_base, &pl->rec);
+        if (pl->n_rec < 0)
+            die("out of memory");
+        if (pl->n_rec > o->records + 4 * (o->matches + o->queries + o->news) &&
+            plan_holds(pl, o) == 0)
+            break;
+    }
+    fprintf(stderr,
+            "load: %ld records generated for %zu people, %ld loaded, %zu held out (%.1f s)\n",
+            pl->n_rec, n_base, pl->n_loaded, pl->n_holds, secs_since(t0));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static void usage(void)
 {
     fprintf(stderr, "usage: ritra-match-bench load --pg CONNINFO --records N --holds FILE\n"
                     "         [--seed S] [--matches M] [--new K] [--queries Q] [--fidelity F]\n"
-                    "         [--case-persons MIN-MAX]\n");
+                    "         [--case-persons MIN-MAX]\n"
+                    "       ritra-match-bench blocking --records N [--seed S] [--matches M]\n"
+                    "         [--new K] [--queries Q] [--cap C]\n");
     exit(2);
 }
 
@@ -825,7 +853,6 @@ int bm_load_main(int argc, char **argv)
     float *score;
     unsigned char *is_first;
     long n_cases = 0;
-    size_t n_base;
     uint64_t rs;
     int64_t t0, t_all = bench_now_us();
     PGconn *db;
@@ -870,24 +897,8 @@ int bm_load_main(int argc, char **argv)
         o.queries < 0 || o.fidelity < 0)
         usage();
 
-    /* 1. The people: about 2.3 records per generated person. */
-    t0 = bench_now_us();
-    for (n_base = (size_t)(o.records / 2) + 1000;; n_base = n_base * 3 / 2) {
-        free(pl.rec);
-        free(pl.ent_start);
-        free(pl.ent_len);
-        free(pl.excluded);
-        free(pl.loaded);
-        free(pl.holds);
-        pl.n_rec = colgen_generate(o.seed, n_base, &pl.rec);
-        if (pl.n_rec < 0)
-            die("out of memory");
-        if (pl.n_rec > o.records + 4 * (o.matches + o.queries + o.news) && plan_holds(&pl, &o) == 0)
-            break;
-    }
-    fprintf(stderr,
-            "load: %ld records generated for %zu people, %ld loaded, %zu held out (%.1f s)\n",
-            pl.n_rec, n_base, pl.n_loaded, pl.n_holds, secs_since(t0));
+    /* 1. The people, and what is held out. */
+    make_plan(&pl, &o);
     if (bm_holds_write(o.holds, pl.holds, pl.n_holds) < 0)
         exit(1);
 
@@ -1091,6 +1102,233 @@ int bm_load_main(int argc, char **argv)
     free(toks.v);
     free(score);
     free(is_first);
+    free(pl.rec);
+    free(pl.ent_start);
+    free(pl.ent_len);
+    free(pl.excluded);
+    free(pl.loaded);
+    free(pl.holds);
+    return 0;
+}
+
+/* ---- blocking: can the server find the right identity at all? ---------------- */
+
+struct keytab {
+    char **key;
+    uint32_t *count;
+    size_t cap, n;
+};
+
+static uint32_t *kt_slot(struct keytab *t, const char *key, bool add)
+{
+    size_t i;
+
+    if (add && t->n * 2 >= t->cap) {
+        struct keytab big = {calloc(t->cap ? t->cap * 2 : 1u << 20, sizeof(char *)),
+                             calloc(t->cap ? t->cap * 2 : 1u << 20, sizeof(uint32_t)),
+                             t->cap ? t->cap * 2 : 1u << 20, t->n};
+
+        if (big.key == NULL || big.count == NULL)
+            abort();
+        for (size_t k = 0; k < t->cap; k++) {
+            if (t->key[k] == NULL)
+                continue;
+            for (i = str_hash(t->key[k]) & (big.cap - 1); big.key[i]; i = (i + 1) & (big.cap - 1))
+                ;
+            big.key[i] = t->key[k];
+            big.count[i] = t->count[k];
+        }
+        free(t->key);
+        free(t->count);
+        *t = big;
+    }
+    if (t->cap == 0)
+        return NULL;
+    for (i = str_hash(key) & (t->cap - 1); t->key[i]; i = (i + 1) & (t->cap - 1))
+        if (strcmp(t->key[i], key) == 0)
+            return &t->count[i];
+    if (!add)
+        return NULL;
+    t->key[i] = strdup(key);
+    if (t->key[i] == NULL)
+        abort();
+    t->n++;
+    return &t->count[i];
+}
+
+/* The distinct blocking keys of a loaded record, as the loader stores them. */
+static size_t record_keys(const struct eval_person *r, char keys[][SCORE_KEY_MAX])
+{
+    struct mp_store s;
+    size_t n, out = 0;
+
+    mp_of_record(&s, r);
+    n = score_blocking_keys(&s.p, keys, SCORE_MAX_KEYS);
+    for (size_t k = 0; k < n; k++) {
+        bool dup = false;
+
+        for (size_t j = 0; j < out && !dup; j++)
+            dup = strcmp(keys[j], keys[k]) == 0;
+        if (!dup)
+            memmove(keys[out++], keys[k], SCORE_KEY_MAX);
+    }
+    return out;
+}
+
+struct reach {
+    long n, reachable, capped, none, keys, keys_over;
+};
+
+int bm_blocking_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"records", required_argument, NULL, 'n'},
+                                             {"seed", required_argument, NULL, 's'},
+                                             {"matches", required_argument, NULL, 'm'},
+                                             {"new", required_argument, NULL, 'k'},
+                                             {"queries", required_argument, NULL, 'q'},
+                                             {"cap", required_argument, NULL, 'c'},
+                                             {NULL, 0, NULL, 0}};
+    struct lopt o = {.seed = 20240611, .matches = 450, .news = 50, .queries = 1000};
+    struct plan pl = {0};
+    struct keytab kt = {0};
+    struct reach rs[2] = {{0}, {0}};
+    long cap = 200, *ent_first, *ent_last, max_ent = 0, search_i = 0, instances = 0,
+         instances_over = 0, distinct_over = 0;
+    uint32_t largest = 0;
+    char(*keys)[SCORE_KEY_MAX] = calloc(SCORE_MAX_KEYS, SCORE_KEY_MAX);
+    char(*qk)[SCORE_KEY_MAX] = calloc(SCORE_MAX_KEYS, SCORE_KEY_MAX);
+    int ch;
+
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            o.records = strtol(optarg, NULL, 10);
+            break;
+        case 's':
+            o.seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'm':
+            o.matches = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'k':
+            o.news = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'q':
+            o.queries = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'c':
+            cap = strtol(optarg, NULL, 10);
+            break;
+        default:
+            usage();
+        }
+    }
+    if (o.records < 1000 || o.news < 1 || cap < 2 || keys == NULL || qk == NULL)
+        usage();
+    make_plan(&pl, &o);
+    for (long i = 0; i < pl.n_loaded; i++) {
+        size_t n = record_keys(&pl.rec[pl.loaded[i]], keys);
+
+        for (size_t k = 0; k < n; k++)
+            (*kt_slot(&kt, keys[k], true))++;
+        if (pl.rec[pl.loaded[i]].entity > max_ent)
+            max_ent = pl.rec[pl.loaded[i]].entity;
+    }
+    for (size_t k = 0; k < kt.cap; k++) {
+        if (kt.key[k] == NULL)
+            continue;
+        instances += kt.count[k];
+        if (kt.count[k] > largest)
+            largest = kt.count[k];
+        if (kt.count[k] > (uint32_t)cap) {
+            instances_over += kt.count[k];
+            distinct_over++;
+        }
+    }
+    /* loaded[] is in generation order: an identity's records are adjacent */
+    ent_first = malloc(sizeof(long) * (size_t)(max_ent + 1));
+    ent_last = malloc(sizeof(long) * (size_t)(max_ent + 1));
+    if (ent_first == NULL || ent_last == NULL)
+        abort();
+    for (long e = 0; e <= max_ent; e++)
+        ent_first[e] = -1;
+    for (long i = 0; i < pl.n_loaded; i++) {
+        long e = pl.rec[pl.loaded[i]].entity;
+
+        if (ent_first[e] < 0)
+            ent_first[e] = i;
+        ent_last[e] = i;
+    }
+    for (size_t hi = 0; hi < pl.n_holds; hi++) {
+        const struct bm_hold *h = &pl.holds[hi];
+        struct reach *r;
+        size_t nq;
+        uint32_t best = UINT32_MAX;
+        bool shared = false;
+
+        if (h->kind == BM_HOLD_NEW)
+            continue;
+        r = &rs[h->kind == BM_HOLD_SEARCH];
+        nq = h->kind == BM_HOLD_SEARCH ? bm_query_keys(h, o.seed, search_i++, qk)
+                                       : record_keys(&h->p, qk);
+        r->n++;
+        for (size_t k = 0; k < nq; k++) {
+            uint32_t *c = kt_slot(&kt, qk[k], false);
+
+            r->keys++;
+            r->keys_over += c != NULL && *c > (uint32_t)cap;
+        }
+        if (h->entity <= max_ent && ent_first[h->entity] >= 0) {
+            for (long i = ent_first[h->entity]; i <= ent_last[h->entity]; i++) {
+                size_t n = record_keys(&pl.rec[pl.loaded[i]], keys);
+
+                for (size_t k = 0; k < n; k++)
+                    for (size_t j = 0; j < nq; j++)
+                        if (strcmp(keys[k], qk[j]) == 0) {
+                            uint32_t *c = kt_slot(&kt, keys[k], false);
+
+                            shared = true;
+                            if (c != NULL && *c < best)
+                                best = *c;
+                        }
+            }
+        }
+        if (!shared)
+            r->none++;
+        else if (best <= (uint32_t)cap)
+            r->reachable++;
+        else
+            r->capped++;
+    }
+    printf("Blocking at %ld records (match_block_cap %ld): %zu distinct keys, %ld key entries; "
+           "%ld keys (%.2f%%) hold more than %ld records and are skipped, %.1f%% of the entries; "
+           "the largest block holds %u records.\n\n",
+           pl.n_loaded, cap, kt.n, instances, distinct_over,
+           100.0 * (double)distinct_over / (double)(kt.n ? kt.n : 1), cap,
+           100.0 * (double)instances_over / (double)(instances ? instances : 1), largest);
+    printf("| held-out record | count | keys per query | of them skipped (block > cap) | a loaded "
+           "record of the right identity shares a key in a block the server reads | only in "
+           "skipped blocks | in no block |\n|---|---|---|---|---|---|---|\n");
+    for (int k = 1; k >= 0; k--) {
+        const struct reach *r = &rs[k];
+
+        printf("| %s | %ld | %.1f | %.1f | %ld (%.1f%%) | %ld (%.1f%%) | %ld (%.1f%%) |\n",
+               k ? "SearchPersons query" : "submitted duplicate", r->n,
+               (double)r->keys / (double)(r->n ? r->n : 1),
+               (double)r->keys_over / (double)(r->n ? r->n : 1), r->reachable,
+               100.0 * (double)r->reachable / (double)(r->n ? r->n : 1), r->capped,
+               100.0 * (double)r->capped / (double)(r->n ? r->n : 1), r->none,
+               100.0 * (double)r->none / (double)(r->n ? r->n : 1));
+    }
+    printf("\n");
+    for (size_t k = 0; k < kt.cap; k++)
+        free(kt.key[k]);
+    free(kt.key);
+    free(kt.count);
+    free(ent_first);
+    free(ent_last);
+    free(keys);
+    free(qk);
     free(pl.rec);
     free(pl.ent_start);
     free(pl.ent_len);

@@ -680,6 +680,22 @@ static void make_query(struct query *q, const struct bm_hold *h, uint64_t seed, 
     q->req.page_size = 10;
 }
 
+size_t bm_query_keys(const struct bm_hold *h, uint64_t seed, long i, char keys[][SCORE_KEY_MAX])
+{
+    struct query q;
+    struct mquery mq;
+    struct match_proto mp;
+    size_t nk;
+
+    make_query(&q, h, seed, i);
+    mquery_build(&mq, &q.req);
+    if (match_proto_fill(&mp, &mq.person) < 0)
+        abort();
+    nk = score_blocking_keys(&mp.person, keys, SCORE_MAX_KEYS);
+    match_proto_clear(&mp);
+    return nk;
+}
+
 struct method {
     const char *name;
     uint32_t *lat;
@@ -1072,9 +1088,6 @@ static void search_sql_experiment(const struct ropt *o, PGconn *db, int searcher
     snprintf(sql, sizeof(sql), "SELECT set_config('ritra.agency_id', '%d', false)", searcher);
     bm_exec(db, sql);
     for (long i = 0; i < nh && n < o->profile; i++) {
-        struct query q;
-        struct mquery mq;
-        struct match_proto mp;
         char keys[SCORE_MAX_KEYS][SCORE_KEY_MAX], *kp[SCORE_MAX_KEYS], *lit;
         size_t nk;
         const char *v[3];
@@ -1083,12 +1096,7 @@ static void search_sql_experiment(const struct ropt *o, PGconn *db, int searcher
 
         if (h[i].kind != BM_HOLD_SEARCH)
             continue;
-        make_query(&q, &h[i], o->seed, n);
-        mquery_build(&mq, &q.req);
-        if (match_proto_fill(&mp, &mq.person) < 0)
-            abort();
-        nk = score_blocking_keys(&mp.person, keys, SCORE_MAX_KEYS);
-        match_proto_clear(&mp);
+        nk = bm_query_keys(&h[i], o->seed, n, keys);
         for (size_t k = 0; k < nk; k++)
             kp[k] = keys[k];
         lit = pgtext_array(kp, nk);

@@ -1306,6 +1306,44 @@ int bm_blocking_main(int argc, char **argv)
            pl.n_loaded, cap, kt.n, instances, distinct_over,
            100.0 * (double)distinct_over / (double)(kt.n ? kt.n : 1), cap,
            100.0 * (double)instances_over / (double)(instances ? instances : 1), largest);
+    {
+        /* which key families the skipped blocks belong to ("ph", "dob"...) */
+        struct fam {
+            char name[8];
+            long keys, over, entries_over;
+        } fam[24];
+        size_t nf = 0;
+
+        for (size_t k = 0; k < kt.cap; k++) {
+            size_t f, len;
+
+            if (kt.key[k] == NULL)
+                continue;
+            len = strcspn(kt.key[k], ":");
+            for (f = 0; f < nf; f++)
+                if (strlen(fam[f].name) == len && strncmp(fam[f].name, kt.key[k], len) == 0)
+                    break;
+            if (f == nf) {
+                if (nf == sizeof(fam) / sizeof(fam[0]))
+                    continue;
+                memset(&fam[nf], 0, sizeof(fam[nf]));
+                snprintf(fam[nf].name, sizeof(fam[nf].name), "%.*s", (int)len, kt.key[k]);
+                nf++;
+            }
+            fam[f].keys++;
+            if (kt.count[k] > (uint32_t)cap) {
+                fam[f].over++;
+                fam[f].entries_over += kt.count[k];
+            }
+        }
+        printf("| key family | distinct keys | skipped (block > cap) | entries in skipped blocks "
+               "|\n|---|---|---|---|\n");
+        for (size_t f = 0; f < nf; f++)
+            if (fam[f].over > 0)
+                printf("| `%s:` | %ld | %ld | %ld |\n", fam[f].name, fam[f].keys, fam[f].over,
+                       fam[f].entries_over);
+        printf("\n");
+    }
     printf("| held-out record | count | keys per query | of them skipped (block > cap) | a loaded "
            "record of the right identity shares a key in a block the server reads | only in "
            "skipped blocks | in no block |\n|---|---|---|---|---|---|---|\n");

@@ -323,16 +323,26 @@ struct rows_ctx {
  * Every read returns the same columns (see row_at): the case's metadata,
  * the one rendering the database's own access decision allows, that
  * decision, and the facts it was made from, so that the server's policy
- * module can make it again and compare. For the owner the facts are not
- * fetched: the owner always sees everything.
+ * module can make it again and compare.
+ *
+ * Get and sync read a case through ritra_case_heads() (migrations/0015):
+ * the cases policy admits rows only from RESTRICTED up, and the head of a
+ * case the agency may only hit carries the HIT fields alone (content
+ * columns NULL). One call per statement, for all the statement's cases.
  */
-#define READ_COLUMNS                                                                               \
-    "c.case_id::text, a.code, c.version::text, " TS("c.created_at") ", " TS(                       \
-        "c.updated_at") ", c.status, c.handling_code, c.person_count::text, c.external_ref, "      \
-                        "r.record, l.lvl::text, "                                                  \
-                        "c.owner_agency_id::text, c.h3_allow_hits::text, i.direct::text, "         \
-                        "i.by_kind::text, "                                                        \
-                        "i.kind_default::text, a.name, a.contact, r.variant"
+#define HEAD_COLUMNS                                                                               \
+    "h.case_id::text, h.owner_code, h.version::text, " TS("h.created_at") ", " TS(                 \
+        "h.updated_at") ", h.status, h.handling_code, h.person_count::text, h.external_ref, "      \
+                        "r.record, h.level::text, "                                                \
+                        "h.owner_agency_id::text, h.h3_allow_hits::text, h.direct::text, "         \
+                        "h.by_kind::text, "                                                        \
+                        "h.kind_default::text, h.owner_name, h.contact, r.variant"
+
+/* The one rendering the database lets the agency ($1) read, if any. */
+#define HEAD_RECORD                                                                                \
+    " LEFT JOIN case_records r ON r.case_id = h.case_id AND r.variant = CASE"                      \
+    "   WHEN h.owner_agency_id = $1 THEN 'full' WHEN h.level = 3 THEN 'shareable'"                 \
+    "   WHEN h.level = 2 THEN 'restricted' END"
 
 /* For lists: the same columns, no record. */
 #define LIST_COLUMNS                                                                               \
@@ -343,22 +353,14 @@ struct rows_ctx {
                         "i.by_kind::text, "                                                        \
                         "i.kind_default::text, a.name, a.contact, NULL::text"
 
+/* Lists read cases directly (row-level security: RESTRICTED and up); for
+ * the owner the facts are not fetched: the owner always sees everything. */
 #define LEVEL_JOINS                                                                                \
     " LEFT JOIN agencies a ON a.agency_id = c.owner_agency_id"                                     \
     " LEFT JOIN LATERAL (SELECT CASE WHEN c.owner_agency_id = $1 THEN 3"                           \
     "   ELSE ritra_case_level(c.case_id, $1) END AS lvl) l ON true"                                \
     " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(c.case_id, $1)"                          \
     "   WHERE c.owner_agency_id <> $1 OFFSET 0) i ON true"
-
-#define READ_JOINS                                                                                 \
-    " LEFT JOIN agencies a ON a.agency_id = c.owner_agency_id"                                     \
-    " LEFT JOIN LATERAL (SELECT CASE WHEN c.owner_agency_id = $1 THEN 3"                           \
-    "   ELSE ritra_case_level(c.case_id, $1) END AS lvl) l ON true"                                \
-    " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(c.case_id, $1)"                          \
-    "   WHERE c.owner_agency_id <> $1 OFFSET 0) i ON true"                                         \
-    " LEFT JOIN case_records r ON r.case_id = c.case_id AND r.variant = CASE"                      \
-    "   WHEN c.owner_agency_id = $1 THEN 'full' WHEN l.lvl = 3 THEN 'shareable'"                   \
-    "   WHEN l.lvl = 2 THEN 'restricted' END"
 
 static int int_at(const PGresult *r, int i, int col)
 {
@@ -451,11 +453,12 @@ static void submit_rows(struct db_pool *db, struct db_txn *t, int kind, int limi
 void case_store_get(struct db_pool *db, const struct agency *a, const char *case_id,
                     const char *external_ref, case_rows_fn fn, void *arg)
 {
-    static const char by_id[] =
-        "SELECT " READ_COLUMNS " FROM cases c" READ_JOINS " WHERE c.case_id = $2::uuid";
+    static const char by_id[] = "SELECT " HEAD_COLUMNS
+                                " FROM ritra_case_heads(ARRAY[$2::uuid]) h" HEAD_RECORD;
     /* external_ref is the caller's own namespace: only its own cases. */
-    static const char by_ref[] = "SELECT " READ_COLUMNS " FROM cases c" READ_JOINS
-                                 " WHERE c.external_ref = $2 AND c.owner_agency_id = $1";
+    static const char by_ref[] =
+        "SELECT " HEAD_COLUMNS " FROM ritra_case_heads(ARRAY(SELECT c.case_id FROM cases c"
+        "   WHERE c.external_ref = $2 AND c.owner_agency_id = $1)) h" HEAD_RECORD;
     struct db_txn *t = agency_txn(a);
     char agency_id[16];
     const char *values[2] = {agency_id, case_id ? case_id : external_ref};
@@ -532,12 +535,16 @@ void case_store_sync(struct db_pool *db, const struct agency *a, const char *xid
      * tells the agency it lost visibility.
      */
     static const char sql[] =
-        "SELECT " READ_COLUMNS ", f.case_id::text, f.xid::text, f.seq::text"
-        "  FROM sync_feed f LEFT JOIN cases c ON c.case_id = f.case_id" READ_JOINS
-        " WHERE f.agency_id = $1"
-        "   AND (f.xid, f.seq) > ($2::xid8, $3::bigint)"
-        "   AND f.xid < pg_snapshot_xmin(pg_current_snapshot())"
-        " ORDER BY f.xid, f.seq LIMIT $4";
+        "WITH page AS MATERIALIZED ("
+        "  SELECT f.case_id, f.xid, f.seq FROM sync_feed f"
+        "   WHERE f.agency_id = $1"
+        "     AND (f.xid, f.seq) > ($2::xid8, $3::bigint)"
+        "     AND f.xid < pg_snapshot_xmin(pg_current_snapshot())"
+        "   ORDER BY f.xid, f.seq LIMIT $4)"
+        " SELECT " HEAD_COLUMNS ", p.case_id::text, p.xid::text, p.seq::text"
+        "  FROM page p"
+        "  LEFT JOIN ritra_case_heads(ARRAY(SELECT DISTINCT case_id FROM page)) h"
+        "    ON h.case_id = p.case_id" HEAD_RECORD " ORDER BY p.xid, p.seq";
     struct db_txn *t = agency_txn(a);
     char agency_id[16], lim[16];
     const char *values[4] = {agency_id, xid, seq, lim};

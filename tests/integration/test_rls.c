@@ -24,8 +24,9 @@
 static struct harness H;
 static PGconn *ADMIN, *APP;
 static char FGN_ID[16], PONAL_ID[16];
-/* FGN's case PONAL may not see, FGN's case shared with PONAL at FULL, PONAL's own. */
-static char HIDDEN[40], SHARED[40], OWN[40];
+/* FGN's case PONAL may not see, FGN's case shared with PONAL at FULL, PONAL's own,
+ * FGN's case shared with PONAL at HIT only. */
+static char HIDDEN[40], SHARED[40], OWN[40], HIT[40];
 static char HIDDEN_GRANT[40];    /* FGN to MIGRACION, on HIDDEN */
 static char HIDDEN_PERSONS[200]; /* 'uuid','uuid' */
 
@@ -183,14 +184,15 @@ static int submit(struct ritra_conn *c, const char *ref, char *id_out)
     return call_ok(c, &req, id_out);
 }
 
-static int share(struct ritra_conn *c, const char *case_id, const char *to, char *grant_out)
+static int share(struct ritra_conn *c, const char *case_id, const char *to, const char *level,
+                 char *grant_out)
 {
     Ritra__Request req = RITRA__REQUEST__INIT;
     Ritra__ShareCaseRequest s = RITRA__SHARE_CASE_REQUEST__INIT;
 
     s.case_id = (char *)case_id;
     s.grantee_agency = (char *)to;
-    s.level = "FULL";
+    s.level = (char *)level;
     s.purpose = "Prueba de seguridad por filas";
     req.op_case = RITRA__REQUEST__OP_SHARE_CASE;
     req.share_case = &s;
@@ -236,8 +238,10 @@ static int store_cases(void)
 
     if (fgn == NULL || ponal == NULL || submit(fgn, "RLS-HIDDEN", HIDDEN) < 0 ||
         submit(fgn, "RLS-SHARED", SHARED) < 0 || submit(ponal, "RLS-PONAL-OWN", OWN) < 0 ||
-        share(fgn, HIDDEN, "MIGRACION", HIDDEN_GRANT) < 0 ||
-        share(fgn, SHARED, "PONAL", grant) < 0 || accept_grant(ponal, grant) < 0)
+        share(fgn, HIDDEN, "MIGRACION", "FULL", HIDDEN_GRANT) < 0 ||
+        share(fgn, SHARED, "PONAL", "FULL", grant) < 0 || accept_grant(ponal, grant) < 0 ||
+        submit(fgn, "RLS-HIT", HIT) < 0 || share(fgn, HIT, "PONAL", "HIT", grant) < 0 ||
+        accept_grant(ponal, grant) < 0)
         goto out;
     ADMIN = PQconnectdb(H.db_admin);
     APP = PQconnectdb(H.db_app);
@@ -356,6 +360,43 @@ static void test_agency_reads_only_its_own_and_granted_rows(void **state)
         struct outcome o = as_app(PONAL_ID, "%s", sql);
         assert_true(o.rows >= 2);
     }
+}
+
+/*
+ * A HIT tells that a case exists, whose it is, how to reach the owner and
+ * its handling code; nothing of its content. The cases row itself (its
+ * external_ref, status, dates) stays out of reach, and the one function
+ * that gives a HIT its fields gives exactly those.
+ */
+static void test_hit_reads_only_the_hit_fields(void **state)
+{
+    struct outcome o;
+    char sql[512];
+
+    (void)state;
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM cases WHERE case_id = '%s'", HIT);
+    expect_rows(PONAL_ID, 0, sql);
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM case_records WHERE case_id = '%s'", HIT);
+    expect_rows(PONAL_ID, 0, sql);
+    o = as_app(PONAL_ID,
+               "SELECT concat_ws('|', level, owner_code, handling_code, external_ref IS NULL,"
+               " version IS NULL, status IS NULL, created_at IS NULL, updated_at IS NULL,"
+               " person_count IS NULL) FROM ritra_case_heads(ARRAY['%s'::uuid])",
+               HIT);
+    if (o.status != PGRES_TUPLES_OK || o.rows != 1)
+        fail_msg("ritra_case_heads at HIT: %d rows, sqlstate %s", o.rows, o.sqlstate);
+    assert_string_equal(o.first, "1|FGN|H0|t|t|t|t|t|t");
+    /* The same function gives the content columns from RESTRICTED up... */
+    o = as_app(PONAL_ID,
+               "SELECT concat_ws('|', level, external_ref) FROM ritra_case_heads(ARRAY['%s'::uuid])",
+               SHARED);
+    assert_string_equal(o.first, "3|RLS-SHARED");
+    /* ...nothing for a case below HIT, and nothing with no agency named. */
+    o = as_app(PONAL_ID, "SELECT 1 FROM ritra_case_heads(ARRAY['%s'::uuid])", HIDDEN);
+    assert_int_equal(o.status, PGRES_TUPLES_OK);
+    assert_int_equal(o.rows, 0);
+    o = as_app(NULL, "SELECT 1 FROM ritra_case_heads(ARRAY['%s'::uuid])", HIT);
+    assert_string_equal(o.sqlstate, "42501");
 }
 
 static void test_full_grant_reads_shareable_rendering_never_full(void **state)
@@ -544,6 +585,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_hidden_rows_exist),
         cmocka_unit_test(test_agency_reads_only_its_own_and_granted_rows),
+        cmocka_unit_test(test_hit_reads_only_the_hit_fields),
         cmocka_unit_test(test_full_grant_reads_shareable_rendering_never_full),
         cmocka_unit_test(test_agency_cannot_change_rows_it_does_not_own),
         cmocka_unit_test(test_agency_cannot_insert_for_another_agency),

@@ -453,8 +453,8 @@ static void submit_rows(struct db_pool *db, struct db_txn *t, int kind, int limi
 void case_store_get(struct db_pool *db, const struct agency *a, const char *case_id,
                     const char *external_ref, case_rows_fn fn, void *arg)
 {
-    static const char by_id[] = "SELECT " HEAD_COLUMNS
-                                " FROM ritra_case_heads(ARRAY[$2::uuid]) h" HEAD_RECORD;
+    static const char by_id[] =
+        "SELECT " HEAD_COLUMNS " FROM ritra_case_heads(ARRAY[$2::uuid]) h" HEAD_RECORD;
     /* external_ref is the caller's own namespace: only its own cases. */
     static const char by_ref[] =
         "SELECT " HEAD_COLUMNS " FROM ritra_case_heads(ARRAY(SELECT c.case_id FROM cases c"

@@ -387,9 +387,10 @@ static void test_hit_reads_only_the_hit_fields(void **state)
         fail_msg("ritra_case_heads at HIT: %d rows, sqlstate %s", o.rows, o.sqlstate);
     assert_string_equal(o.first, "1|FGN|H0|t|t|t|t|t|t");
     /* The same function gives the content columns from RESTRICTED up... */
-    o = as_app(PONAL_ID,
-               "SELECT concat_ws('|', level, external_ref) FROM ritra_case_heads(ARRAY['%s'::uuid])",
-               SHARED);
+    o = as_app(
+        PONAL_ID,
+        "SELECT concat_ws('|', level, external_ref) FROM ritra_case_heads(ARRAY['%s'::uuid])",
+        SHARED);
     assert_string_equal(o.first, "3|RLS-SHARED");
     /* ...nothing for a case below HIT, and nothing with no agency named. */
     o = as_app(PONAL_ID, "SELECT 1 FROM ritra_case_heads(ARRAY['%s'::uuid])", HIDDEN);

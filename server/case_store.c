@@ -561,6 +561,34 @@ Ritra__Case *case_store_unpack(const struct case_row *row)
     return ritra__case__unpack(NULL, row->record_len, row->record);
 }
 
+int case_store_encoded_field(const struct case_row *row, uint8_t **out, size_t *len)
+{
+    Ritra__Case head = RITRA__CASE__INIT;
+    size_t head_len, body, n = 0, v;
+    uint8_t *buf;
+
+    head.case_id = (char *)row->case_id;
+    head.owner_agency = (char *)row->owner_code;
+    head.version = row->version;
+    head.created_at = (char *)row->created_at;
+    head.updated_at = (char *)row->updated_at;
+    head_len = ritra__case__get_packed_size(&head);
+    body = row->record_len + head_len;
+    buf = malloc(10 + body);
+    if (buf == NULL)
+        return -1;
+    for (v = body; v >= 0x80; v >>= 7)
+        buf[n++] = (uint8_t)(v | 0x80);
+    buf[n++] = (uint8_t)v;
+    if (row->record_len > 0)
+        memcpy(buf + n, row->record, row->record_len);
+    /* After the record, so that these win even if a record held them. */
+    ritra__case__pack(&head, buf + n + row->record_len);
+    *out = buf;
+    *len = n + body;
+    return 0;
+}
+
 void case_store_view(const Ritra__Case *stored, const struct case_row *row, Ritra__Case *view)
 {
     *view = *stored;

@@ -115,4 +115,13 @@ Ritra__Case *case_store_unpack(const struct case_row *row);
  * for packing into a reply; it borrows every pointer. */
 void case_store_view(const Ritra__Case *stored, const struct case_row *row, Ritra__Case *view);
 
+/* The encoded Case of row without decoding it, as the value of a
+ * length-delimited field (its length as a varint, then the bytes): the
+ * stored record followed by the server-managed fields (a protobuf decoder
+ * merges concatenated encodings; the stored record never holds those
+ * fields). For replies that carry many cases (SyncPull), as an unknown
+ * field, which protobuf-c packs verbatim after the field's tag. Sets *out
+ * (free()) and *len; 0 or -1 when out of memory. */
+int case_store_encoded_field(const struct case_row *row, uint8_t **out, size_t *len);
+
 #endif

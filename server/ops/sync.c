@@ -29,6 +29,21 @@ struct sync_ctx {
     int limit;
 };
 
+/* SyncChange's field number for the case, from the descriptor. */
+static uint32_t case_field_tag(void)
+{
+    static uint32_t tag;
+
+    if (tag == 0) {
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+            &ritra__sync_change__descriptor, "case");
+        if (f == NULL)
+            abort(); /* the generated code and this file disagree: a build error */
+        tag = f->id;
+    }
+    return tag;
+}
+
 static void pulled(const struct case_row *rows, int n, enum db_outcome db, const char *error,
                    const char *next, void *arg)
 {
@@ -37,7 +52,7 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
     Ritra__Response resp = RITRA__RESPONSE__INIT;
     Ritra__SyncPullResult res = RITRA__SYNC_PULL_RESULT__INIT;
     Ritra__SyncChange *changes = NULL, **ptrs = NULL;
-    Ritra__Case **stored = NULL, *views = NULL;
+    ProtobufCMessageUnknownField *cases = NULL;
     Ritra__CaseHit *hits = NULL;
     char cursor[96];
     size_t bytes = 0;
@@ -53,10 +68,9 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
     if (n > 0) {
         changes = calloc((size_t)n, sizeof(*changes));
         ptrs = calloc((size_t)n, sizeof(*ptrs));
-        stored = calloc((size_t)n, sizeof(*stored));
-        views = calloc((size_t)n, sizeof(*views));
+        cases = calloc((size_t)n, sizeof(*cases));
         hits = calloc((size_t)n, sizeof(*hits));
-        if (changes == NULL || ptrs == NULL || stored == NULL || views == NULL || hits == NULL) {
+        if (changes == NULL || ptrs == NULL || cases == NULL || hits == NULL) {
             request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory", NULL);
             goto out;
         }
@@ -82,15 +96,20 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
             changes[i].hit = &hits[i];
             changes[i].handling_notice = (char *)policy_handling_notice(rows[i].handling_code);
         } else {
-            stored[i] = case_store_unpack(&rows[i]);
-            if (stored[i] == NULL) {
-                log_msg(LOG_ERROR, "case_record_corrupt", rows[i].case_id);
-                request_fail(r, RITRA__STATUS_CODE__INTERNAL, "a stored case cannot be read", NULL);
+            /* The case goes out as the stored bytes plus the server's
+             * fields, not decoded and encoded again (most of the server's
+             * time in a pull was that). protobuf-c packs unknown fields
+             * verbatim: the client decodes this as the Case field. */
+            if (case_store_encoded_field(&rows[i], &cases[i].data, &cases[i].len) < 0) {
+                request_fail(r, RITRA__STATUS_CODE__RESOURCE_EXHAUSTED, "server out of memory",
+                             NULL);
                 goto out;
             }
-            case_store_view(stored[i], &rows[i], &views[i]);
+            cases[i].tag = case_field_tag();
+            cases[i].wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+            changes[i].base.n_unknown_fields = 1;
+            changes[i].base.unknown_fields = &cases[i];
             changes[i].version = rows[i].version;
-            changes[i].case_ = &views[i];
             changes[i].handling_notice = (char *)policy_handling_notice(rows[i].handling_code);
         }
         ptrs[i] = &changes[i];
@@ -113,11 +132,9 @@ static void pulled(const struct case_row *rows, int n, enum db_outcome db, const
     resp.sync_pull = &res;
     request_reply(r, &resp);
 out:
-    for (int i = 0; stored != NULL && i < n; i++)
-        if (stored[i] != NULL)
-            ritra__case__free_unpacked(stored[i], NULL);
-    free(stored);
-    free(views);
+    for (int i = 0; cases != NULL && i < n; i++)
+        free(cases[i].data);
+    free(cases);
     free(hits);
     free(changes);
     free(ptrs);

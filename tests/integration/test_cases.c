@@ -866,6 +866,49 @@ static void test_sync_delivers_own_changes_once_each_in_order(void **state)
     ritra_close(c);
 }
 
+/* SyncPull sends a case as its stored bytes plus the server's fields,
+ * without decoding it (server/ops/sync.c): what a client decodes must be
+ * exactly what GetCase sends, every field, byte for byte once packed. */
+static void test_sync_sends_the_case_get_sends(void **state)
+{
+    struct case_fixture f;
+    Ritra__Response *sub, *got, *resp;
+    const Ritra__Case *synced = NULL;
+    uint8_t *a, *b;
+    size_t na, nb;
+
+    (void)state;
+    case_fixture_init(&f, "FGN-SYNC-BYTES", 3);
+    sub = submit(FGN, &f, 0);
+    assert_ok(sub);
+    got = get_by_id(FGN, sub->submit_case->case_id);
+    assert_ok(got);
+    /* FGN's feed holds its other cases too: pull it all, find this one. */
+    resp = pull(FGN, "", 1000, 1);
+    assert_ok(resp);
+    for (size_t i = 0; i < resp->sync_pull->n_changes; i++)
+        if (strcmp(resp->sync_pull->changes[i]->case_id, sub->submit_case->case_id) == 0)
+            synced = resp->sync_pull->changes[i]->case_;
+    assert_non_null(synced);
+    assert_string_equal(synced->case_id, sub->submit_case->case_id);
+    assert_string_equal(synced->owner_agency, "FGN");
+    assert_int_equal(synced->version, 1);
+    assert_string_equal(synced->created_at, got->get_case->case_->created_at);
+    na = ritra__case__get_packed_size(synced);
+    nb = ritra__case__get_packed_size(got->get_case->case_);
+    assert_int_equal(na, nb);
+    a = malloc(na + 1);
+    b = malloc(nb + 1);
+    ritra__case__pack(synced, a);
+    ritra__case__pack(got->get_case->case_, b);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+    ritra__response__free_unpacked(resp, NULL);
+    ritra__response__free_unpacked(got, NULL);
+    ritra__response__free_unpacked(sub, NULL);
+}
+
 static void test_disabled_agency_is_stopped_on_its_open_connection(void **state)
 {
     const char *disable[] = {"agency", "disable", "PONAL", NULL};
@@ -907,6 +950,7 @@ int main(void)
         cmocka_unit_test(test_invalid_read_requests),
         cmocka_unit_test(test_list_pages_filters_and_close),
         cmocka_unit_test(test_sync_delivers_own_changes_once_each_in_order),
+        cmocka_unit_test(test_sync_sends_the_case_get_sends),
         cmocka_unit_test(test_disabled_agency_is_stopped_on_its_open_connection),
     };
 

@@ -325,11 +325,31 @@ struct rows_ctx {
  * decision, and the facts it was made from, so that the server's policy
  * module can make it again and compare.
  *
- * Get and sync read a case through ritra_case_heads() (migrations/0015):
- * the cases policy admits rows only from RESTRICTED up, and the head of a
- * case the agency may only hit carries the HIT fields alone (content
- * columns NULL). One call per statement, for all the statement's cases.
+ * Get and sync read the cases of a CTE ids(id) through HEADS, as a CTE h
+ * (materialized where it is joined to many rows, so it runs once). The
+ * caller's own cases come straight from cases (level 3 by definition; the
+ * cases policy admits them), with zero facts, as the owner needs none.
+ * Any other case goes through ritra_case_heads() (migrations/0015): the
+ * cases policy admits other agencies' rows only from RESTRICTED up, and the
+ * head of a case the agency may only hit carries the HIT fields alone
+ * (content columns NULL). The function is called once per statement, and
+ * not at all when every case is the caller's (the HAVING below), which
+ * keeps owners' reads and syncs, the common ones, off it.
  */
+#define HEADS                                                                                      \
+    " SELECT c.case_id, a.code AS owner_code, c.version, c.created_at, c.updated_at, c.status,"    \
+    "    c.handling_code, c.person_count, c.external_ref, 3::smallint AS level,"                   \
+    "    c.owner_agency_id, c.h3_allow_hits, 0::smallint AS direct, 0::smallint AS by_kind,"       \
+    "    0::smallint AS kind_default, a.name AS owner_name, a.contact"                             \
+    "    FROM ids JOIN cases c ON c.case_id = ids.id AND c.owner_agency_id = $1"                   \
+    "    JOIN agencies a ON a.agency_id = c.owner_agency_id"                                       \
+    "  UNION ALL"                                                                                  \
+    "  SELECT x.* FROM (SELECT array_agg(ids.id) AS others FROM ids"                               \
+    "     WHERE NOT EXISTS (SELECT 1 FROM cases o"                                                 \
+    "                        WHERE o.case_id = ids.id AND o.owner_agency_id = $1)"                 \
+    "     HAVING count(*) > 0) n"                                                                  \
+    "   CROSS JOIN LATERAL ritra_case_heads(n.others) x"
+
 #define HEAD_COLUMNS                                                                               \
     "h.case_id::text, h.owner_code, h.version::text, " TS("h.created_at") ", " TS(                 \
         "h.updated_at") ", h.status, h.handling_code, h.person_count::text, h.external_ref, "      \
@@ -453,30 +473,12 @@ static void submit_rows(struct db_pool *db, struct db_txn *t, int kind, int limi
 void case_store_get(struct db_pool *db, const struct agency *a, const char *case_id,
                     const char *external_ref, case_rows_fn fn, void *arg)
 {
-    /*
-     * The owner's own case is read straight from cases (its level is 3 by
-     * definition, and the row-level policy admits it); any other case
-     * through ritra_case_heads, which the one-time filter skips when the
-     * first part found the case. This keeps the owner's reads, the most
-     * common, off the level function (tools/bench/audit-overhead, GetCase).
-     */
-#define OWN_HEAD                                                                                   \
-    "SELECT c.case_id, a.code AS owner_code, c.version, c.created_at, c.updated_at, c.status,"     \
-    "  c.handling_code, c.person_count, c.external_ref, 3::smallint AS level, c.owner_agency_id,"  \
-    "  c.h3_allow_hits, 0::smallint AS direct, 0::smallint AS by_kind,"                            \
-    "  0::smallint AS kind_default, a.name AS owner_name, a.contact"                               \
-    "  FROM own JOIN cases c ON c.case_id = own.case_id"                                           \
-    "  JOIN agencies a ON a.agency_id = c.owner_agency_id"
-    static const char by_id[] = "WITH own AS MATERIALIZED (SELECT c.case_id FROM cases c"
-                                "   WHERE c.case_id = $2::uuid AND c.owner_agency_id = $1)"
-                                " SELECT " HEAD_COLUMNS " FROM (" OWN_HEAD
-                                "  UNION ALL SELECT * FROM ritra_case_heads(ARRAY[$2::uuid])"
-                                "   WHERE NOT EXISTS (SELECT 1 FROM own)) h" HEAD_RECORD;
+    static const char by_id[] = "WITH ids AS (SELECT $2::uuid AS id), h AS (" HEADS ")"
+                                " SELECT " HEAD_COLUMNS " FROM h" HEAD_RECORD;
     /* external_ref is the caller's own namespace: only its own cases. */
-    static const char by_ref[] = "WITH own AS MATERIALIZED (SELECT c.case_id FROM cases c"
-                                 "   WHERE c.external_ref = $2 AND c.owner_agency_id = $1)"
-                                 " SELECT " HEAD_COLUMNS " FROM (" OWN_HEAD ") h" HEAD_RECORD;
-#undef OWN_HEAD
+    static const char by_ref[] = "WITH ids AS (SELECT c.case_id AS id FROM cases c"
+                                 "   WHERE c.external_ref = $2 AND c.owner_agency_id = $1),"
+                                 " h AS (" HEADS ") SELECT " HEAD_COLUMNS " FROM h" HEAD_RECORD;
     struct db_txn *t = agency_txn(a);
     char agency_id[16];
     const char *values[2] = {agency_id, case_id ? case_id : external_ref};
@@ -558,11 +560,11 @@ void case_store_sync(struct db_pool *db, const struct agency *a, const char *xid
         "   WHERE f.agency_id = $1"
         "     AND (f.xid, f.seq) > ($2::xid8, $3::bigint)"
         "     AND f.xid < pg_snapshot_xmin(pg_current_snapshot())"
-        "   ORDER BY f.xid, f.seq LIMIT $4)"
+        "   ORDER BY f.xid, f.seq LIMIT $4),"
+        " ids AS MATERIALIZED (SELECT DISTINCT case_id AS id FROM page),"
+        " h AS MATERIALIZED (" HEADS ")"
         " SELECT " HEAD_COLUMNS ", p.case_id::text, p.xid::text, p.seq::text"
-        "  FROM page p"
-        "  LEFT JOIN ritra_case_heads(ARRAY(SELECT DISTINCT case_id FROM page)) h"
-        "    ON h.case_id = p.case_id" HEAD_RECORD " ORDER BY p.xid, p.seq";
+        "  FROM page p LEFT JOIN h ON h.case_id = p.case_id" HEAD_RECORD " ORDER BY p.xid, p.seq";
     struct db_txn *t = agency_txn(a);
     char agency_id[16], lim[16];
     const char *values[4] = {agency_id, xid, seq, lim};

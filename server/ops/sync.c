@@ -11,7 +11,6 @@
 
 #include "../audit.h"
 #include "../case_store.h"
-#include "../log.h"
 #include "../request.h"
 #include "../server.h"
 #include "ops.h"

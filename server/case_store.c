@@ -378,8 +378,8 @@ struct rows_ctx {
 #define LEVEL_JOINS                                                                                \
     " LEFT JOIN agencies a ON a.agency_id = c.owner_agency_id"                                     \
     " LEFT JOIN LATERAL (SELECT CASE WHEN c.owner_agency_id = $1 THEN 3"                           \
-    "   ELSE ritra_case_level(c.case_id, $1) END AS lvl) l ON true"                                \
-    " LEFT JOIN LATERAL (SELECT * FROM ritra_level_inputs(c.case_id, $1)"                          \
+    "   ELSE ritra_my_case_level(c.case_id) END AS lvl) l ON true"                                 \
+    " LEFT JOIN LATERAL (SELECT * FROM ritra_my_level_inputs(c.case_id)"                           \
     "   WHERE c.owner_agency_id <> $1 OFFSET 0) i ON true"
 
 static int int_at(const PGresult *r, int i, int col)

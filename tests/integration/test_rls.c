@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -581,6 +582,91 @@ static void test_grant_functions_refuse_cases_the_caller_cannot_see(void **state
                      1);
 }
 
+/*
+ * The server's role asks about the acting agency only: the functions the
+ * policies use are bound to the agency set for the transaction, and the
+ * forms taking any agency (or writing any agency's feed) are reserved to
+ * the functions that run as the schema owner.
+ */
+static void test_app_role_asks_about_the_acting_agency_only(void **state)
+{
+    struct outcome o;
+
+    (void)state;
+    o = as_app(PONAL_ID, "SELECT ritra_case_level('%s', %s)", HIDDEN, FGN_ID);
+    assert_string_equal(o.sqlstate, "42501");
+    o = as_app(PONAL_ID, "SELECT * FROM ritra_level_inputs('%s', %s)", HIDDEN, FGN_ID);
+    assert_string_equal(o.sqlstate, "42501");
+    o = as_app(PONAL_ID, "SELECT ritra_case_owner('%s')", HIDDEN);
+    assert_string_equal(o.sqlstate, "42501");
+    o = as_app(PONAL_ID, "SELECT ritra_onward_parent('%s', %s)", HIDDEN, FGN_ID);
+    assert_string_equal(o.sqlstate, "42501");
+    o = as_app(PONAL_ID, "SELECT ritra_feed_touch_any(%s, '%s')", PONAL_ID, HIDDEN);
+    assert_string_equal(o.sqlstate, "42501");
+    /* The feed: its own only. */
+    o = as_app(PONAL_ID, "SELECT ritra_feed_touch(%s, '%s')", FGN_ID, HIDDEN);
+    assert_string_equal(o.sqlstate, "42501");
+    o = as_app(NULL, "SELECT ritra_feed_touch(%s, '%s')", PONAL_ID, OWN);
+    assert_string_equal(o.sqlstate, "42501");
+
+    /* No function ritra_app may call takes an agency to ask about, except
+     * those that check it: ritra_act_as sets it from the certificate,
+     * ritra_feed_touch and ritra_submit_case refuse any other (above, and
+     * in the test before), ritra_audit_pull returns nothing for another
+     * (below). */
+    o = as_app(NULL, "SELECT coalesce(string_agg(p.proname, ',' ORDER BY p.proname), '')"
+                     " FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace"
+                     " AND has_function_privilege('ritra_app', p.oid, 'EXECUTE')"
+                     " AND p.proargnames && ARRAY['p_agency', 'agency', 'p_agency_id']");
+    assert_string_equal(o.first,
+                        "ritra_act_as,ritra_audit_pull,ritra_feed_touch,ritra_submit_case");
+
+    /* FGN's submissions are in the chain (the chainer runs behind them). */
+    for (int i = 0; i < 100 && admin_count("SELECT count(*) FROM audit_chain") == 0; i++)
+        usleep(50 * 1000);
+    o = as_app(PONAL_ID,
+               "SELECT count(*) FROM ritra_audit_pull(%s, 0, NULL, NULL, NULL, NULL, NULL,"
+               " NULL, NULL, 100)",
+               FGN_ID);
+    assert_string_equal(o.first, "0");
+    o = as_app(FGN_ID,
+               "SELECT count(*) > 0 FROM ritra_audit_pull(%s, 0, NULL, NULL, NULL, NULL, NULL,"
+               " NULL, NULL, 100)",
+               FGN_ID);
+    assert_string_equal(o.first, "t");
+
+    /* The one-argument forms answer for the acting agency. */
+    o = as_app(PONAL_ID,
+               "SELECT concat_ws('|', ritra_my_case_level('%s'), ritra_my_case_level('%s'),"
+               " ritra_my_case_level('%s'), ritra_my_case_level('%s'))",
+               HIDDEN, HIT, SHARED, OWN);
+    assert_string_equal(o.first, "0|1|3|3");
+    o = as_app(FGN_ID, "SELECT ritra_my_case_level('%s')", HIDDEN);
+    assert_string_equal(o.first, "3");
+    o = as_app(NULL, "SELECT coalesce(ritra_my_case_level('%s'), 0)", HIDDEN);
+    assert_string_equal(o.first, "0");
+    o = as_app(PONAL_ID, "SELECT ritra_owns_case('%s')::text || ritra_owns_case('%s')::text",
+               HIDDEN, OWN);
+    assert_string_equal(o.first, "falsetrue");
+    o = as_app(FGN_ID, "SELECT ritra_owns_case('%s')::text", HIDDEN);
+    assert_string_equal(o.first, "true");
+    /* The facts of a case it does not see: nothing, not even the owner. */
+    o = as_app(PONAL_ID, "SELECT owner_agency_id FROM ritra_my_level_inputs('%s')", HIDDEN);
+    assert_int_equal(o.status, PGRES_TUPLES_OK);
+    assert_int_equal(o.rows, 0);
+    o = as_app(PONAL_ID,
+               "SELECT concat_ws('|', owner_agency_id, handling_code, direct)"
+               " FROM ritra_my_level_inputs('%s')",
+               SHARED);
+    assert_int_equal(o.rows, 1);
+    {
+        char want[64];
+        snprintf(want, sizeof(want), "%s|", FGN_ID);
+        assert_true(strncmp(o.first, want, strlen(want)) == 0);
+        assert_true(o.first[strlen(o.first) - 1] == '3'); /* the FULL grant */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_without_an_agency_nothing_is_visible),
         cmocka_unit_test(test_app_role_cannot_bypass_or_disable_row_security),
         cmocka_unit_test(test_grant_functions_refuse_cases_the_caller_cannot_see),
+        cmocka_unit_test(test_app_role_asks_about_the_acting_agency_only),
     };
 
     return cmocka_run_group_tests_name("integration-rls", tests, setup, teardown);

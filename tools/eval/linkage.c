@@ -203,6 +203,35 @@ static void rates(const char *label, uint64_t tp, uint64_t pred, uint64_t truth)
            (unsigned long long)(pred - tp), (unsigned long long)(truth - tp));
 }
 
+/*
+ * The rule "two different numbers of the same document type and country
+ * prevent an automatic link" keeps such pairs in different identities
+ * whatever else agrees, so the true pairs that carry it bound automatic
+ * recall (and F1 at precision 1) for any clustering that obeys the rule.
+ */
+static void print_document_bound(const struct run *x, uint64_t truth)
+{
+    uint64_t conflicts = 0;
+    double r, f;
+
+    if (x->o->no_doc || truth == 0 || (x->o->ignore_caps & SCORE_CAP_DOCUMENT))
+        return;
+    for (size_t i = 0; i < x->n; i++)
+        for (size_t j = i + 1; j < x->n; j++) {
+            struct score_result sr;
+
+            if (x->e[i].entity != x->e[j].entity)
+                continue;
+            score_pair(&x->o->cfg, x->freq, x->r[i].cr, x->r[j].cr, &sr);
+            conflicts += (sr.caps & SCORE_CAP_DOCUMENT) != 0;
+        }
+    r = 1.0 - (double)conflicts / truth;
+    f = 2 * r / (1 + r);
+    printf("  documents  %llu true pairs carry the document rule: under it automatic recall <= "
+           "%.4f, F1 <= %.4f\n",
+           (unsigned long long)conflicts, r, f);
+}
+
 static int report(struct run *x)
 {
     const struct opts *o = x->o;
@@ -261,6 +290,7 @@ static int report(struct run *x)
            "%zu generation rule, %zu names-only rule, %zu cluster conflict, %zu below threshold\n",
            (unsigned long long)(truth - cand_true), lost[0], lost[1], lost[2], lost[3], lost[4],
            lost[5]);
+    print_document_bound(x, truth);
     printf("  time       %.2f us per comparison, %.2f us per record prepared\n",
            nc ? x->t_score * 1e6 / nc : 0.0, x->n ? x->t_prepare * 1e6 / x->n : 0.0);
     return 0;

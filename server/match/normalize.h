@@ -49,6 +49,9 @@ size_t norm_name_tokens(const char *utf8, enum norm_part part, struct norm_token
  * nickname). */
 size_t norm_nicknames(const char *folded, const char **canon, size_t max);
 
+/* True if the nickname table is in the order norm_nicknames' search needs. */
+bool norm_nicknames_sorted(void);
+
 /* True if two folded tokens are the masculine and feminine forms of one
  * name (daniel/daniela, mario/maria): a typo-distance that is a different
  * person. */

@@ -196,6 +196,13 @@ static void test_nicknames_resolve_to_full_names(void **state)
     assert_int_equal(norm_nicknames("beto", c, 1), 1);
     assert_int_equal(norm_nicknames("jose", c, 4), 0);
     assert_int_equal(norm_nicknames("zacarias", c, 4), 0);
+    /* The first and last rows of the table, and the order its search needs. */
+    assert_int_equal(norm_nicknames("ale", c, 4), 2);
+    assert_int_equal(norm_nicknames("yoli", c, 4), 1);
+    assert_string_equal(c[0], "yolanda");
+    assert_int_equal(norm_nicknames("a", c, 4), 0);
+    assert_int_equal(norm_nicknames("zz", c, 4), 0);
+    assert_true(norm_nicknames_sorted());
 }
 
 static void test_gender_variants_are_recognised(void **state)

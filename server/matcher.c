@@ -79,7 +79,7 @@ struct batch {
     size_t n_cand;
     char (*rejected)[2][37];
     size_t n_rejected;
-    /* Work done on the event loop in slices (see step()). */
+    /* Work done on the event loop in slices (see on_step()). */
     size_t prepared, decided;
     struct jsonw w;
     bool w_open;

@@ -47,7 +47,8 @@ struct subject {
     struct mview_record mr;
     char (*keys)[SCORE_KEY_MAX];
     size_t n_keys;
-    bool drop; /* unreadable: leaves the queue unlinked */
+    size_t first_cand, n_cand; /* its rows in the batch's candidates */
+    bool drop;                 /* unreadable: leaves the queue unlinked */
     /* The decision. */
     char decided[37];
     const char *linked_by;
@@ -55,7 +56,6 @@ struct subject {
 };
 
 struct candidate {
-    int idx;
     char person_id[37];
     char identity[37];
     /* The row holding this person's record: itself, or an earlier row
@@ -263,28 +263,22 @@ static void write_candidate(struct jsonw *w, const struct group *g, bool held_ma
 static int decide(struct matcher *m, struct batch *b, size_t i, struct jsonw *w)
 {
     struct subject *s = &b->subj[i];
-    size_t cap = i, ns = 0, ng = 0;
-    struct scored *sc;
-    struct group *g;
+    size_t cap = s->n_cand + i, ns = 0, ng = 0; /* its rows and its batch-mates */
+    struct scored *sc = calloc(cap ? cap : 1, sizeof(*sc));
+    struct group *g = calloc(cap ? cap : 1, sizeof(*g));
     const struct group *link = NULL;
     struct norm_tokens gt = {0}, st = {0};
     char tok[NORM_TOKEN_MAX + 3];
 
-    /* Room for this subject's rows only: sized by the whole batch's, the
-     * two arrays were megabytes cleared per subject. */
-    for (size_t c = 0; c < b->n_cand; c++)
-        cap += b->cand[c].idx == (int)i;
-    sc = calloc(cap ? cap : 1, sizeof(*sc));
-    g = calloc(cap ? cap : 1, sizeof(*g));
     if (sc == NULL || g == NULL) {
         free(sc);
         free(g);
         return -1;
     }
-    for (size_t c = 0; c < b->n_cand; c++) {
+    for (size_t c = s->first_cand; c < s->first_cand + s->n_cand; c++) {
         struct candidate *cd = &b->cand[c];
 
-        if (cd->idx != (int)i || !cd->src->ok || strcmp(cd->person_id, s->person_id) == 0)
+        if (!cd->src->ok || strcmp(cd->person_id, s->person_id) == 0)
             continue;
         sc[ns].person_id = cd->person_id;
         sc[ns].identity = cd->identity;
@@ -608,10 +602,21 @@ static void got_candidates(struct db_txn *t, enum db_outcome db, void *arg)
         fail_round(m, "matcher_out_of_memory", NULL);
         return;
     }
-    for (int i = 0; i < nc; i++) {
+    for (int i = 0, prev = -1; i < nc; i++) {
         struct candidate *c = &b->cand[b->n_cand++];
+        long idx = strtol(val(cr, i, 0), NULL, 10);
 
-        c->idx = (int)strtol(val(cr, i, 0), NULL, 10);
+        /* The query orders rows by subject: each subject's are one run. */
+        if (idx < prev || idx < 0 || (size_t)idx >= b->n) {
+            free(seen.slot);
+            log_msg(LOG_ERROR, "matcher_candidates_unordered", val(cr, i, 0));
+            round_end(m, false);
+            return;
+        }
+        if (idx != prev)
+            b->subj[idx].first_cand = b->n_cand - 1;
+        b->subj[idx].n_cand++;
+        prev = (int)idx;
         snprintf(c->person_id, sizeof(c->person_id), "%s", val(cr, i, 1));
         snprintf(c->identity, sizeof(c->identity), "%s", val(cr, i, 2));
         c->src = seen_find(&seen, b->cand, c->person_id);

@@ -79,7 +79,6 @@ static void assert_ok(const Ritra__Response *resp)
                  resp->status->n_details ? resp->status->details[0]->path : "");
 }
 
-/* Packs c with the server-set fields cleared, for content comparison. */
 /* c packed into *out (free()); its length. */
 static size_t pack_case(const Ritra__Case *c, uint8_t **out)
 {

@@ -209,22 +209,41 @@ static void rates(const char *label, uint64_t tp, uint64_t pred, uint64_t truth)
  * whatever else agrees, so the true pairs that carry it bound automatic
  * recall (and F1 at precision 1) for any clustering that obeys the rule.
  */
+struct by_entity {
+    long entity;
+    uint32_t rec;
+};
+
+static int entity_order(const void *p, const void *q)
+{
+    const struct by_entity *a = p, *b = q;
+
+    return a->entity < b->entity ? -1 : a->entity > b->entity;
+}
+
 static void print_document_bound(const struct run *x, uint64_t truth)
 {
+    struct by_entity *e;
     uint64_t conflicts = 0;
     double r, f;
 
     if (x->o->no_doc || truth == 0 || (x->o->ignore_caps & SCORE_CAP_DOCUMENT))
         return;
+    /* The true pairs are the pairs within each entity's run of records. */
+    e = malloc(x->n * sizeof(*e));
+    if (e == NULL)
+        return;
     for (size_t i = 0; i < x->n; i++)
-        for (size_t j = i + 1; j < x->n; j++) {
+        e[i] = (struct by_entity){x->e[i].entity, (uint32_t)i};
+    qsort(e, x->n, sizeof(*e), entity_order);
+    for (size_t i = 0; i < x->n; i++)
+        for (size_t j = i + 1; j < x->n && e[j].entity == e[i].entity; j++) {
             struct score_result sr;
 
-            if (x->e[i].entity != x->e[j].entity)
-                continue;
-            score_pair(&x->o->cfg, x->freq, x->r[i].cr, x->r[j].cr, &sr);
+            score_pair(&x->o->cfg, x->freq, x->r[e[i].rec].cr, x->r[e[j].rec].cr, &sr);
             conflicts += (sr.caps & SCORE_CAP_DOCUMENT) != 0;
         }
+    free(e);
     r = 1.0 - (double)conflicts / truth;
     f = 2 * r / (1 + r);
     printf("  documents  %llu true pairs carry the document rule: under it automatic recall <= "
